@@ -1,0 +1,301 @@
+"""DIN: Dynamic Instance Normalization for arbitrary style transfer (Jing et al., AAAI 2020).
+
+The network of the paper's Fig. 4, with the choices the paper leaves open written down here:
+
+* content encoder (runs per frame): reflect-padded 3x3 stem, two stride-2 depthwise-separable
+  blocks (MobileNetV1), two depthwise-separable residual blocks; no normalisation of its own;
+* hierarchical DIN: one DIN layer per scale (1, 1/2, 1/4) normalises the encoder feature at that
+  scale and applies the style's dynamic 1x1 convolution; the 1/4 one starts the decoder, the
+  others are added into the decoder at their scale;
+* decoder: two residual blocks, then 1x1 conv -> bilinear x2 -> depthwise 3x3 per level (upsample
+  then conv: no checkerboard), reflect-padded 3x3 head;
+* style encoder (runs once per style): plain 3x3 convs, 32-256 channels, down to 1/16, trained
+  from scratch; each DIN layer has a weight network and a bias network (two convs + adaptive
+  average pooling, so any style size works) reading its last feature map;
+* the dynamic convolution predicts a residual on the identity (`I + dW`) so that an untrained DIN
+  layer starts as plain instance normalisation.
+
+Images are RGB in [0, 1], NCHW. Module names are the checkpoint keys the Rust port reads.
+"""
+
+from dataclasses import dataclass, asdict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+STRIDE = 4  # total down-sampling of the content path
+MIN_SIDE = 8  # smallest internal size: the 1/4 level must be >= 2 for reflection padding
+IN_EPS = 1e-5
+
+
+@dataclass
+class Config:
+    widths: tuple = (16, 32, 64)  # content path channels at scales 1, 1/2, 1/4
+    din_mode: str = "full"  # dynamic 1x1 conv: "channel", "group" or "full" channel mixing
+    din_groups: int = 4  # used by "group"
+    style_widths: tuple = (32, 64, 128, 256, 256)  # style encoder, scales 1 .. 1/16
+    hidden: int = 64  # weight/bias network hidden channels
+    # Style encoder level read by DIN layers 1, 2, 3. Reading the deepest level everywhere
+    # learns brightness but not hue in the first thousand iterations; the matching scales do.
+    style_taps: tuple = (4, 4, 4)
+
+    @staticmethod
+    def preset(name):
+        presets = {
+            "din-mobile": Config(style_taps=(1, 2, 4)),
+            "din-mobile-group": Config(style_taps=(1, 2, 4), din_mode="group"),
+            "din-mobile-channel": Config(style_taps=(1, 2, 4), din_mode="channel"),
+            "din-mobile-deep-taps": Config(),  # every DIN reads the deepest level: learns no hue
+        }
+        if name not in presets:
+            raise ValueError(f"unknown preset {name!r}; known: {', '.join(presets)}")
+        return presets[name]
+
+    def to_dict(self):
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @staticmethod
+    def from_dict(d):
+        d = dict(d)
+        for k in ("widths", "style_widths", "style_taps"):
+            if k in d:
+                d[k] = tuple(d[k])
+        return Config(**d)
+
+
+class ReflectConv(nn.Module):
+    """Reflection padding then a convolution (no zero borders in the image path)."""
+
+    def __init__(self, cin, cout, k, stride=1, groups=1):
+        super().__init__()
+        self.pad = k // 2
+        self.conv = nn.Conv2d(cin, cout, k, stride=stride, groups=groups)
+
+    def forward(self, x):
+        return self.conv(F.pad(x, [self.pad] * 4, mode="reflect"))
+
+
+class DepthwiseSeparable(nn.Module):
+    """MobileNetV1 block: depthwise 3x3 (optionally strided), ReLU, pointwise 1x1."""
+
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.dw = ReflectConv(cin, cin, 3, stride=stride, groups=cin)
+        self.pw = nn.Conv2d(cin, cout, 1)
+
+    def forward(self, x):
+        return self.pw(F.relu(self.dw(x)))
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = DepthwiseSeparable(c, c)
+        self.conv2 = DepthwiseSeparable(c, c)
+
+    def forward(self, x):
+        return x + self.conv2(F.relu(self.conv1(x)))
+
+
+class UpBlock(nn.Module):
+    """1x1 channel reduction at low resolution, bilinear x2, depthwise 3x3."""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.pw = nn.Conv2d(cin, cout, 1)
+        self.dw = ReflectConv(cout, cout, 3, groups=cout)
+
+    def forward(self, x):
+        x = F.relu(self.pw(x))
+        x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        return self.dw(x)
+
+
+class ContentEncoder(nn.Module):
+    def __init__(self, widths):
+        super().__init__()
+        c1, c2, c3 = widths
+        self.stem = ReflectConv(3, c1, 3)
+        self.down1 = DepthwiseSeparable(c1, c2, stride=2)
+        self.down2 = DepthwiseSeparable(c2, c3, stride=2)
+        self.res1 = ResidualBlock(c3)
+        self.res2 = ResidualBlock(c3)
+
+    def forward(self, x):
+        e1 = F.relu(self.stem(x))
+        e2 = F.relu(self.down1(e1))
+        e3 = F.relu(self.down2(e2))
+        e3 = self.res2(self.res1(e3))
+        return e1, e2, e3
+
+
+class Decoder(nn.Module):
+    def __init__(self, widths):
+        super().__init__()
+        c1, c2, c3 = widths
+        self.res1 = ResidualBlock(c3)
+        self.res2 = ResidualBlock(c3)
+        self.up1 = UpBlock(c3, c2)
+        self.up2 = UpBlock(c2, c1)
+        self.head = ReflectConv(c1, 3, 3)
+
+    def forward(self, s1, s2, s3):
+        x = self.res2(self.res1(s3))
+        x = self.up1(x) + s2
+        x = self.up2(F.relu(x)) + s1
+        return self.head(F.relu(x))
+
+
+# The style encoder sees ImageNet-normalised RGB: an all-positive [0, 1] input gives its first
+# layer a large common mode that hides colour differences between styles.
+RGB_MEAN = (0.485, 0.456, 0.406)
+RGB_STD = (0.229, 0.224, 0.225)
+
+
+class StyleEncoder(nn.Module):
+    """Plain 3x3 convs with ReLU: 1 -> 1/16 resolution. No feature normalisation (it would
+    erase the statistics that carry the style)."""
+
+    def __init__(self, widths):
+        super().__init__()
+        layers, cin, self.level_ends = [], 3, []
+        for i, c in enumerate(widths):
+            layers += [nn.Conv2d(cin, c, 3, stride=1 if i == 0 else 2, padding=1), nn.ReLU()]
+            if 0 < i < len(widths) - 1:
+                layers += [nn.Conv2d(c, c, 3, padding=1), nn.ReLU()]
+            self.level_ends.append(len(layers))
+            cin = c
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, s):
+        """The feature map at the end of every level (scales 1 .. 1/16)."""
+        mean = torch.tensor(RGB_MEAN, dtype=s.dtype, device=s.device).view(1, 3, 1, 1)
+        std = torch.tensor(RGB_STD, dtype=s.dtype, device=s.device).view(1, 3, 1, 1)
+        s = (s - mean) / std
+        levels = []
+        for i, layer in enumerate(self.layers, start=1):
+            s = layer(s)
+            if i in self.level_ends:
+                levels.append(s)
+        return levels
+
+
+def param_net(cin, hidden, cout):
+    """Weight or bias network: two convs and adaptive pooling to the dynamic kernel's size (1x1)."""
+    return nn.Sequential(nn.Conv2d(cin, hidden, 3, padding=1), nn.ReLU(), nn.Conv2d(hidden, cout, 1),
+                         nn.AdaptiveAvgPool2d(1))
+
+
+def init_conv(m):
+    """He init for every conv: PyTorch's default shrinks the signal ~6x in variance per ReLU
+    layer, which starves the plain 9-layer style encoder (its output would be ~0)."""
+    if isinstance(m, nn.Conv2d):
+        nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+        nn.init.zeros_(m.bias)
+
+
+def instance_norm(x):
+    mean = x.mean(dim=(2, 3), keepdim=True)
+    var = x.var(dim=(2, 3), keepdim=True, unbiased=False)
+    return (x - mean) * torch.rsqrt(var + IN_EPS)
+
+
+def group_size(channels, mode, groups):
+    return {"channel": 1, "group": channels // groups, "full": channels}[mode]
+
+
+class DIN(nn.Module):
+    """DIN(Fc, Fs) = f[Fs, IN(Fc)]: instance norm then a 1x1 dynamic convolution.
+
+    The dynamic kernel is block-diagonal with blocks of `group_size` channels: 1 is a per-channel
+    scale (CIN/AdaIN-like), `channels` is full channel mixing.
+    """
+
+    def __init__(self, channels, style_channels, hidden, mode, groups):
+        super().__init__()
+        self.channels = channels
+        self.gs = group_size(channels, mode, groups)
+        self.weight_net = param_net(style_channels, hidden, channels * self.gs)
+        self.bias_net = param_net(style_channels, hidden, channels)
+
+    def kernels(self, fs):
+        """Style features -> (weight [B, G, gs, gs], bias [B, C]); G * gs = C."""
+        b = fs.shape[0]
+        g = self.channels // self.gs
+        dw = self.weight_net(fs).view(b, g, self.gs, self.gs)
+        eye = torch.eye(self.gs, device=fs.device, dtype=fs.dtype)
+        return dw + eye, self.bias_net(fs).view(b, self.channels)
+
+    def forward(self, fc, weight, bias):
+        b, c, h, w = fc.shape
+        g, gs = weight.shape[1], weight.shape[2]
+        x = instance_norm(fc).view(b, g, gs, h * w)
+        y = torch.matmul(weight, x).view(b, c, h, w)
+        return y + bias.view(b, c, 1, 1)
+
+
+class DINNet(nn.Module):
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.cfg = cfg
+        c1, c2, c3 = cfg.widths
+        cs = [cfg.style_widths[t] for t in cfg.style_taps]
+        self.content_encoder = ContentEncoder(cfg.widths)
+        self.style_encoder = StyleEncoder(cfg.style_widths)
+        self.din1 = DIN(c1, cs[0], cfg.hidden, cfg.din_mode, cfg.din_groups)
+        self.din2 = DIN(c2, cs[1], cfg.hidden, cfg.din_mode, cfg.din_groups)
+        self.din3 = DIN(c3, cs[2], cfg.hidden, cfg.din_mode, cfg.din_groups)
+        self.decoder = Decoder(cfg.widths)
+        self.apply(init_conv)
+        for d in self.dins():  # start every DIN layer as plain instance norm (identity kernel)
+            for net in (d.weight_net, d.bias_net):
+                nn.init.normal_(net[2].weight, std=1e-3)
+                nn.init.zeros_(net[2].bias)
+
+    def dins(self):
+        return [self.din1, self.din2, self.din3]
+
+    def param_net_parameters(self):
+        return [p for d in self.dins() for p in d.parameters()]
+
+    def encode_style(self, style):
+        """Style image -> style kernels: [(weight, bias)] for DIN layers 1..3."""
+        levels = self.style_encoder(style)
+        return [d.kernels(levels[t]) for d, t in zip(self.dins(), self.cfg.style_taps)]
+
+    def stylize(self, content, kernels):
+        """Content image (any size) + style kernels -> stylized image of the same size."""
+        h, w = content.shape[2:]
+        x = pad_to_stride(content)
+        e1, e2, e3 = self.content_encoder(x)
+        s1 = self.din1(e1, *kernels[0])
+        s2 = self.din2(e2, *kernels[1])
+        s3 = self.din3(e3, *kernels[2])
+        return self.decoder(s1, s2, s3)[:, :, :h, :w]
+
+    def forward(self, content, style):
+        return self.stylize(content, self.encode_style(style))
+
+
+def padded_size(n):
+    return max(MIN_SIDE, -(-n // STRIDE) * STRIDE)
+
+
+def pad_to_stride(x):
+    """Edge-replicate on the bottom/right up to a multiple of the stride (at least MIN_SIDE)."""
+    h, w = x.shape[2:]
+    ph, pw = padded_size(h) - h, padded_size(w) - w
+    if ph == 0 and pw == 0:
+        return x
+    return F.pad(x, [0, pw, 0, ph], mode="replicate")
+
+
+def mix_kernels(kernel_sets, weights):
+    """Weighted sum of style kernels (style interpolation; alpha mixes with the content's own)."""
+    out = []
+    for layer in zip(*kernel_sets):
+        weight = sum(w * k[0] for w, k in zip(weights, layer))
+        bias = sum(w * k[1] for w, k in zip(weights, layer))
+        out.append((weight, bias))
+    return out

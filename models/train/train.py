@@ -1,0 +1,213 @@
+"""Train DIN (Jing et al., AAAI 2020) on ../shared/data with a frozen VGG-16 loss network.
+
+    python train.py --iters 3000 --crop 64 --style-size 128             # from scratch
+    python train.py --iters 30000 --crop 128 --resume                    # continues the checkpoint
+
+run.sh chains the phases of the shipped recipe. Losses: content (relu3_3, Johnson et al.),
+BN-statistic style loss (relu1_2..relu4_3), and an identity loss (a content image used as its
+own style must come back unchanged) that gives the content-style trade-off `alpha` its meaning.
+Adam 1e-4, weight and bias networks at 10x (the paper). The checkpoint holds model,
+optimiser, iteration and RNG: --resume continues.
+"""
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+import data
+import losses
+import vgg
+from model import Config, DINNet
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_DATA = HERE.parents[2] / "shared" / "data"
+CONTENT_FOLDERS = ["content"]
+STYLE_FOLDERS = ["style/wikiart", "style/pacs_art", "style/hires"]
+VAL_CONTENT, VAL_STYLE = 40, 20
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
+    ap.add_argument("--vgg", type=Path, default=HERE / "cache" / "vgg16_relu4_3.pt", help="loss network (vgg.py)")
+    ap.add_argument("--cache", type=Path, default=HERE / "cache", help="style images and their VGG statistics")
+    ap.add_argument("--config", default="din-mobile", help="model preset (model.Config.preset)")
+    ap.add_argument("--ckpt", type=Path, default=HERE / "runs" / "din.ckpt", help="checkpoint to write")
+    ap.add_argument("--resume", action="store_true", help="continue from --ckpt")
+    ap.add_argument("--init", type=Path, help="start from an exported model (export.py), e.g. the shipped one, "
+                    "at its iteration, with a fresh optimiser")
+    ap.add_argument("--iters", type=int, default=60000, help="train until this iteration")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--crop", type=int, default=128, help="content crop side")
+    ap.add_argument("--style-size", type=int, default=256, help="style image side (centre square)")
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--param-lr-mult", type=float, default=10.0, help="weight/bias networks' lr multiplier")
+    ap.add_argument("--content-weight", type=float, default=1.0)
+    ap.add_argument("--style-weight", type=float, default=5.0, help="weight of the layer-balanced style loss")
+    ap.add_argument("--identity-weight", type=float, default=10.0, help="weight of the L1 identity loss")
+    ap.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N")
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast")
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--save-every-min", type=float, default=10.0)
+    ap.add_argument("--max-minutes", type=float, default=0, help="stop this run (with a checkpoint) after this many minutes; 0: no limit")
+    return ap.parse_args(argv)
+
+
+def splits(root):
+    content_train, content_val = data.split(data.list_images(root, CONTENT_FOLDERS), VAL_CONTENT)
+    style_train, style_val = data.split(data.list_images(root, STYLE_FOLDERS), VAL_STYLE)
+    return content_train, content_val, style_train, style_val
+
+
+def cached_styles(paths, side, loss_net, cache_dir):
+    """uint8 style squares and their VGG mean/std per layer, computed once and kept on disk."""
+    key = hashlib.sha256(("\n".join(p.name for p in paths) + f"\n{side}").encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"styles_{side}_{key}.pt"
+    if path.exists():
+        return torch.load(path, weights_only=True)
+    print(f"caching {len(paths)} styles at {side}px -> {path}", flush=True)
+    images = data.load_squares(paths, side)
+    stats = [[], [], [], []]
+    device = loss_net.mean.device
+    with torch.no_grad():
+        for i in range(0, len(images), 16):
+            batch = images[i:i + 16].to(device).float() / 255
+            for layer, (m, s) in enumerate(losses.style_stats_of(loss_net, batch)):
+                stats[layer].append(torch.stack([m, s], 1).cpu())
+    cached = {"images": images, "stats": [torch.cat(s) for s in stats]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(cached, path)
+    return cached
+
+
+def load_exported(path):
+    """A model file written by export.py (f16 weights, config in the metadata) -> (net, iteration)."""
+    from safetensors import safe_open
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+        state = {k: f.get_tensor(k).float() for k in f.keys()}
+    net = DINNet(Config.from_dict(json.loads(meta["config"])))
+    net.load_state_dict(state)
+    return net, int(meta.get("iterations", 0))
+
+
+def make_optimizer(net, lr, mult):
+    param_ids = {id(p) for p in net.param_net_parameters()}
+    rest = [p for p in net.parameters() if id(p) not in param_ids]
+    return torch.optim.Adam([{"params": rest, "lr": lr},
+                             {"params": net.param_net_parameters(), "lr": lr * mult}])
+
+
+def pick_device(name):
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def train_step(net, loss_net, content, style, style_stats, args):
+    """One optimisation step's losses (the caller back-propagates)."""
+    with torch.autocast(content.device.type, dtype=torch.bfloat16, enabled=args.bf16):
+        out = net(content, style)
+        out_feats = loss_net(out)
+        with torch.no_grad():
+            content_feat = loss_net(content, upto=losses.CONTENT_LAYER + 1)[-1]
+        identity = net(content, content)
+    l_content = losses.content_loss(out_feats[losses.CONTENT_LAYER], content_feat)
+    l_style = losses.style_loss(out_feats, style_stats)
+    l_identity = F.l1_loss(identity.float(), content)
+    total = args.content_weight * l_content + args.style_weight * l_style + args.identity_weight * l_identity
+    return total, {"content": l_content.item(), "style": l_style.item(), "identity": l_identity.item()}
+
+
+def save(path, net, opt, it, gen, args, elapsed):
+    tmp = Path(str(path) + ".tmp")
+    torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "iteration": it,
+                "config": net.cfg.to_dict(), "rng": gen.get_state(), "args": vars(args) | {"data": str(args.data)},
+                "elapsed_s": elapsed}, tmp)
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    device = pick_device(args.device)
+    loss_net = vgg.load(args.vgg).to(device)
+    content_train, _, style_train, _ = splits(args.data)
+    print(f"{len(content_train)} content photos, {len(style_train)} styles for training on {device}", flush=True)
+    styles = cached_styles(style_train, args.style_size, loss_net, args.cache)
+    contents = data.ContentPool(content_train, min_side=args.crop)
+
+    it, elapsed = 0, 0.0
+    if args.resume:
+        ckpt = torch.load(args.ckpt, weights_only=False, map_location="cpu")
+        net = DINNet(Config.from_dict(ckpt["config"]))
+        net.load_state_dict(ckpt["model"])
+        net.to(device)
+        opt = make_optimizer(net, args.lr, args.param_lr_mult)
+        opt.load_state_dict(ckpt["optimizer"])
+        it, elapsed = ckpt["iteration"], ckpt.get("elapsed_s", 0.0)
+        gen.set_state(ckpt["rng"])
+        print(f"resumed at iteration {it} ({elapsed / 3600:.2f} h so far)", flush=True)
+    elif args.init:
+        net, it = load_exported(args.init)
+        net.to(device)
+        opt = make_optimizer(net, args.lr, args.param_lr_mult)
+        print(f"initialised from {args.init} (iteration {it})", flush=True)
+    else:
+        net = DINNet(Config.preset(args.config)).to(device)
+        opt = make_optimizer(net, args.lr, args.param_lr_mult)
+    args.ckpt.parent.mkdir(parents=True, exist_ok=True)
+    log_path = args.ckpt.with_suffix(".log.jsonl")
+
+    net.train()
+    t0 = t_save = run_start = time.time()
+    sums, n = {}, 0
+    while it < args.iters:
+        idx = torch.randint(len(styles["images"]), (args.batch,), generator=gen)
+        style = (styles["images"][idx].float() / 255.0).to(device)
+        style_stats = [(s[idx, 0].to(device), s[idx, 1].to(device)) for s in styles["stats"]]
+        content = contents.batch(args.batch, args.crop, gen).to(device)
+        total, parts = train_step(net, loss_net, content, style, style_stats, args)
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
+        it += 1
+        if not math.isfinite(total.item()):
+            raise SystemExit(f"loss is {total.item()} at iteration {it}")
+        for k, v in parts.items():
+            sums[k] = sums.get(k, 0.0) + v
+        n += 1
+        now = time.time()
+        if it % args.log_every == 0:
+            rate = n / (now - t0)
+            row = {"iter": it, "crop": args.crop, **{k: v / n for k, v in sums.items()}, "it_per_s": rate,
+                   "elapsed_h": (elapsed + now - t0) / 3600}
+            with open(log_path, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            eta = (args.iters - it) / rate / 3600
+            print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
+                  f"eta_h={eta:.2f}", flush=True)
+            elapsed += now - t0
+            t0, sums, n = now, {}, 0
+        stop = args.max_minutes and (now - run_start) / 60 >= args.max_minutes
+        if now - t_save > args.save_every_min * 60 or it == args.iters or stop:
+            save(args.ckpt, net, opt, it, gen, args, elapsed + now - t0)
+            t_save = now
+        if stop:
+            print(f"stopping at iteration {it}: --max-minutes reached", flush=True)
+            break
+
+
+if __name__ == "__main__":
+    main()

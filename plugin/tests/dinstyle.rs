@@ -1,0 +1,339 @@
+//! The `dinstyle` element in harnesses and real pipelines: formats, sizes, alpha, live property
+//! changes, style swaps, errors, frame counts, latency, state changes.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use gst::prelude::*;
+use gst_video::prelude::*;
+use gst_video::VideoFormat;
+
+fn init() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        gst::init().expect("GStreamer initialises");
+        gstdinstyle::plugin_register_static().expect("the plugin registers");
+    });
+}
+
+/// Procedural two-colour "paintings": ours to use, clearly different from each other.
+fn painting(dir: &Path, name: &str, a: [u8; 3], b: [u8; 3]) -> PathBuf {
+    let img = image::RgbImage::from_fn(96, 80, |x, y| {
+        image::Rgb(if ((x + 2 * y) / 9) % 2 == 0 { a } else { b })
+    });
+    let path = dir.join(name);
+    img.save(&path).unwrap();
+    path
+}
+
+struct Styles {
+    _dir: tempfile::TempDir,
+    blue: PathBuf,
+    red: PathBuf,
+    corrupt: PathBuf,
+}
+
+fn styles() -> Styles {
+    let dir = tempfile::tempdir().unwrap();
+    let corrupt = dir.path().join("corrupt.jpg");
+    std::fs::write(&corrupt, b"\xff\xd8\xff\xe0 not really a jpeg").unwrap();
+    Styles {
+        blue: painting(dir.path(), "blue.png", [30, 40, 170], [120, 60, 200]),
+        red: painting(dir.path(), "red.png", [200, 30, 20], [240, 200, 40]),
+        corrupt,
+        _dir: dir,
+    }
+}
+
+/// A frame with a gradient and a block, and alpha = x (so every pixel's alpha is known).
+fn frame(format: VideoFormat, w: u32, h: u32) -> gst::Buffer {
+    let info = gst_video::VideoInfo::builder(format, w, h).build().unwrap();
+    let mut buffer = gst::Buffer::with_size(info.size()).unwrap();
+    {
+        let buffer = buffer.get_mut().unwrap();
+        let mut vf = gst_video::VideoFrameRef::from_buffer_ref_writable(buffer, &info).unwrap();
+        let stride = vf.plane_stride()[0] as usize;
+        let bpp = info.format_info().pixel_stride()[0] as usize;
+        let data = vf.plane_data_mut(0).unwrap();
+        for y in 0..h as usize {
+            for x in 0..w as usize {
+                let px = &mut data[y * stride + x * bpp..][..bpp];
+                for (c, v) in px.iter_mut().enumerate() {
+                    *v = ((x * 7 + y * 3 + c * 50) % 256) as u8;
+                }
+                if (w / 3..w / 2).contains(&(x as u32)) {
+                    px[..3].fill(230);
+                }
+                if info.format_info().has_alpha() {
+                    let a = info.format_info().poffset()[3] as usize;
+                    px[a] = (x * 255 / w.max(1) as usize) as u8;
+                }
+            }
+        }
+    }
+    buffer
+}
+
+fn caps(format: VideoFormat, w: u32, h: u32) -> gst::Caps {
+    gst_video::VideoInfo::builder(format, w, h)
+        .fps(gst::Fraction::new(30, 1))
+        .build()
+        .unwrap()
+        .to_caps()
+        .unwrap()
+}
+
+fn harness(style: &Path, format: VideoFormat, w: u32, height: u32) -> gst_check::Harness {
+    init();
+    let element = gst::ElementFactory::make("dinstyle")
+        .property("style", style.to_str().unwrap())
+        .build()
+        .unwrap();
+    let mut h = gst_check::Harness::with_element(&element, Some("sink"), Some("src"));
+    h.set_src_caps(caps(format, w, height));
+    h
+}
+
+fn bytes(buffer: &gst::Buffer) -> Vec<u8> {
+    buffer.map_readable().unwrap().as_slice().to_vec()
+}
+
+fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).abs())
+        .sum::<f64>()
+        / a.len() as f64
+}
+
+#[test]
+fn every_format_is_painted_and_keeps_alpha() {
+    let s = styles();
+    for format in [
+        VideoFormat::Rgbx,
+        VideoFormat::Bgrx,
+        VideoFormat::Rgba,
+        VideoFormat::Bgra,
+        VideoFormat::Argb,
+        VideoFormat::Rgb,
+    ] {
+        let (w, hgt) = (33, 17);
+        let mut h = harness(&s.blue, format, w, hgt);
+        let input = frame(format, w, hgt);
+        let output = h.push_and_pull(input.clone()).unwrap();
+        let (i, o) = (bytes(&input), bytes(&output));
+        assert_eq!(i.len(), o.len(), "{format:?}");
+        let info = gst_video::VideoFormatInfo::from_format(format);
+        if info.has_alpha() {
+            let a = info.poffset()[3] as usize;
+            let alpha = |d: &[u8]| d.iter().skip(a).step_by(4).copied().collect::<Vec<_>>();
+            assert_eq!(alpha(&i), alpha(&o), "{format:?}: alpha changed");
+        }
+        assert!(mean_abs_diff(&i, &o) > 5.0, "{format:?}: frame not painted");
+    }
+}
+
+#[test]
+fn tiny_and_odd_sizes() {
+    let s = styles();
+    for (w, hgt) in [(1, 1), (2, 3), (7, 5), (5, 7), (17, 1)] {
+        let mut h = harness(&s.blue, VideoFormat::Rgba, w, hgt);
+        let input = frame(VideoFormat::Rgba, w, hgt);
+        let output = h.push_and_pull(input.clone()).unwrap();
+        assert_eq!(output.size(), input.size(), "{w}x{hgt}");
+    }
+}
+
+#[test]
+fn processing_size_scales_back_to_the_frame() {
+    let s = styles();
+    let mut h = harness(&s.blue, VideoFormat::Rgbx, 160, 90);
+    h.element().unwrap().set_property("processing-size", 32u32);
+    let input = frame(VideoFormat::Rgbx, 160, 90);
+    let output = h.push_and_pull(input.clone()).unwrap();
+    assert_eq!(output.size(), input.size());
+    assert!(mean_abs_diff(&bytes(&input), &bytes(&output)) > 5.0);
+}
+
+#[test]
+fn alpha_changes_while_playing() {
+    let s = styles();
+    let mut h = harness(&s.blue, VideoFormat::Rgbx, 48, 32);
+    let input = frame(VideoFormat::Rgbx, 48, 32);
+    let full = bytes(&h.push_and_pull(input.clone()).unwrap());
+    h.element().unwrap().set_property("alpha", 0.0f64);
+    let none = bytes(&h.push_and_pull(input.clone()).unwrap());
+    let i = bytes(&input);
+    assert!(
+        mean_abs_diff(&none, &i) < mean_abs_diff(&full, &i),
+        "alpha 0 should be closer to the input than alpha 1"
+    );
+}
+
+#[test]
+fn style_swaps_while_playing_without_stalling() {
+    let s = styles();
+    let mut h = harness(&s.blue, VideoFormat::Rgbx, 48, 32);
+    let input = frame(VideoFormat::Rgbx, 48, 32);
+    let blue = bytes(&h.push_and_pull(input.clone()).unwrap());
+    h.element()
+        .unwrap()
+        .set_property("style", s.red.to_str().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        // Every pushed frame comes out, with the old style until the new one is ready.
+        let out = bytes(&h.push_and_pull(input.clone()).unwrap());
+        if mean_abs_diff(&out, &blue) > 5.0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the new style never arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_bad_style_while_playing_keeps_the_previous_one() {
+    let s = styles();
+    let mut h = harness(&s.blue, VideoFormat::Rgbx, 48, 32);
+    let input = frame(VideoFormat::Rgbx, 48, 32);
+    let before = bytes(&h.push_and_pull(input.clone()).unwrap());
+    let element = h.element().unwrap();
+    element.set_property("style", s.corrupt.to_str().unwrap());
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(50));
+        let out = bytes(&h.push_and_pull(input.clone()).unwrap());
+        assert_eq!(
+            out, before,
+            "the style changed after a corrupt style was set"
+        );
+    }
+    element.set_property("style", "/no/such/style.jpg");
+    std::thread::sleep(Duration::from_millis(200));
+    let out = bytes(&h.push_and_pull(input.clone()).unwrap());
+    assert_eq!(out, before);
+}
+
+/// Runs a pipeline to EOS or error; returns the error message, if any.
+fn run(pipeline: &gst::Element) -> Option<String> {
+    let bus = pipeline.bus().unwrap();
+    let started = pipeline.set_state(gst::State::Playing);
+    let mut error = None;
+    for msg in bus.iter_timed(gst::ClockTime::from_seconds(120)) {
+        match msg.view() {
+            gst::MessageView::Eos(..) => break,
+            gst::MessageView::Error(e) => {
+                error = Some(e.error().to_string());
+                break;
+            }
+            _ => (),
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    if error.is_none() && started.is_err() {
+        error = Some("state change failed without a message".into());
+    }
+    error
+}
+
+fn launch(description: &str) -> gst::Element {
+    init();
+    gst::parse::launch(description).unwrap()
+}
+
+#[test]
+fn start_errors_are_clear() {
+    let s = styles();
+    let cases = [
+        (
+            "style=/no/such/painting.jpg".to_string(),
+            "/no/such/painting.jpg",
+        ),
+        (
+            format!("style={}", s.corrupt.display()),
+            "not an image dinstyle can read",
+        ),
+        (
+            format!("style={} model={}", s.blue.display(), s.corrupt.display()),
+            "model",
+        ),
+        (String::new(), "style"),
+    ];
+    for (props, expected) in cases {
+        let p = launch(&format!(
+            "videotestsrc num-buffers=2 ! video/x-raw,width=32,height=24 ! dinstyle {props} ! fakesink"
+        ));
+        let err = run(&p).unwrap_or_else(|| panic!("{props}: no error"));
+        assert!(
+            err.contains(expected),
+            "{props}: '{err}' lacks '{expected}'"
+        );
+    }
+}
+
+#[test]
+fn unknown_device_is_an_error() {
+    let s = styles();
+    let p = launch(&format!(
+        "videotestsrc num-buffers=2 ! dinstyle style={} device=tpu ! fakesink",
+        s.blue.display()
+    ));
+    let err = run(&p).expect("an error");
+    assert!(err.contains("tpu"), "{err}");
+}
+
+#[test]
+fn file_pipelines_keep_every_frame() {
+    let s = styles();
+    let p = launch(&format!(
+        "videotestsrc num-buffers=12 ! video/x-raw,format=RGB,width=40,height=30 \
+         ! dinstyle style={} ! fakesink name=sink signal-handoffs=true",
+        s.blue.display()
+    ));
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sink = p
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .by_name("sink")
+        .unwrap();
+    let c = count.clone();
+    sink.connect("handoff", false, move |_| {
+        c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        None
+    });
+    assert_eq!(run(&p), None);
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 12);
+}
+
+#[test]
+fn live_latency_includes_processing() {
+    let s = styles();
+    let p = launch(&format!(
+        "videotestsrc is-live=true ! video/x-raw,width=320,height=180 \
+         ! dinstyle style={} ! fakesink sync=true",
+        s.blue.display()
+    ));
+    p.set_state(gst::State::Playing).unwrap();
+    let (res, _, _) = p.state(gst::ClockTime::from_seconds(60));
+    res.unwrap();
+    let mut q = gst::query::Latency::new();
+    assert!(p.query(&mut q));
+    let (live, min, _) = q.result();
+    p.set_state(gst::State::Null).unwrap();
+    assert!(live);
+    // videotestsrc alone reports one frame (33 ms); the element adds its own measured time.
+    assert!(
+        min > gst::ClockTime::from_mseconds(34),
+        "latency {min} lacks the processing time"
+    );
+}
+
+#[test]
+fn restarts_after_null() {
+    let s = styles();
+    let p = launch(&format!(
+        "videotestsrc num-buffers=3 ! video/x-raw,width=24,height=16 ! dinstyle style={} ! fakesink",
+        s.blue.display()
+    ));
+    assert_eq!(run(&p), None);
+    assert_eq!(run(&p), None);
+}

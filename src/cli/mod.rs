@@ -1,0 +1,64 @@
+//! Command line: argument parsing, exit codes, and the subcommands.
+
+mod image;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use dinstyle::Error;
+
+#[derive(Parser)]
+#[command(
+    name = "dinstyle",
+    version,
+    about = "Arbitrary neural style transfer (Dynamic Instance Normalization)",
+    after_help = "Exit codes: 0 success, 2 bad arguments, 65 an input is not a readable image or \
+                  the model does not match, 66 an input cannot be opened, 69 the device is not \
+                  available, 70 internal error, 73 an output cannot be written."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Paint photos in the style of any image.
+    Image(image::ImageArgs),
+}
+
+/// Exit codes, from BSD's sysexits.h so that scripts can tell failures apart.
+pub mod exit {
+    pub const USAGE: u8 = 2;
+    pub const DATA_ERR: u8 = 65;
+    pub const NO_INPUT: u8 = 66;
+    pub const UNAVAILABLE: u8 = 69;
+    pub const SOFTWARE: u8 = 70;
+    pub const CANT_CREATE: u8 = 73;
+}
+
+/// The exit code a failure maps to.
+pub fn exit_code(err: &Error) -> u8 {
+    match err {
+        Error::Io { .. } => exit::NO_INPUT,
+        Error::BadImage { .. } | Error::Model { .. } => exit::DATA_ERR,
+        Error::Write { .. } => exit::CANT_CREATE,
+        Error::Device(_) => exit::UNAVAILABLE,
+        Error::InvalidArgument(_) => exit::USAGE,
+        Error::Compute(_) => exit::SOFTWARE,
+    }
+}
+
+/// Prints `err` and returns its exit code.
+pub fn report(err: &Error) -> u8 {
+    eprintln!("dinstyle: error: {err}");
+    exit_code(err)
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Image(args) => image::run(args),
+    };
+    ExitCode::from(code)
+}

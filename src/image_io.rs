@@ -1,0 +1,210 @@
+//! Images in and out: decoding with EXIF orientation, resizing, conversion to and from
+//! `[1, 3, H, W]` tensors in [0, 1], and atomic writes that never leave a truncated file.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use image::imageops::FilterType;
+use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+
+use crate::{Error, Result};
+
+/// A decoded image: its RGB pixels, and its alpha channel when it had one.
+pub struct LoadedImage {
+    pub rgb: RgbImage,
+    pub alpha: Option<GrayImage>,
+}
+
+/// Decodes an image file (format from its content, not its name) and applies its EXIF
+/// orientation. `what` names the file's role in errors ("style image").
+pub fn load_image(path: &Path, what: &'static str) -> Result<LoadedImage> {
+    let bad = |reason: String| Error::BadImage {
+        what,
+        path: path.to_owned(),
+        reason,
+    };
+    let reader = ImageReader::open(path).map_err(|source| Error::Io {
+        what,
+        path: path.to_owned(),
+        source,
+    })?;
+    let reader = reader
+        .with_guessed_format()
+        .map_err(|e| bad(e.to_string()))?;
+    let mut decoder = reader.into_decoder().map_err(|e| bad(e.to_string()))?;
+    let orientation = decoder.orientation().ok();
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| bad(e.to_string()))?;
+    if let Some(o) = orientation {
+        img.apply_orientation(o);
+    }
+    if img.width() == 0 || img.height() == 0 {
+        return Err(bad("it has no pixels".into()));
+    }
+    let alpha = img.color().has_alpha().then(|| {
+        let rgba = img.to_rgba8();
+        GrayImage::from_fn(img.width(), img.height(), |x, y| {
+            image::Luma([rgba.get_pixel(x, y)[3]])
+        })
+    });
+    Ok(LoadedImage {
+        rgb: img.into_rgb8(),
+        alpha,
+    })
+}
+
+/// Resizes so that the shorter side is `side` pixels (aspect ratio kept).
+pub fn resize_short_side(img: &RgbImage, side: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let scale = side as f64 / w.min(h) as f64;
+    resize_to(img, scale_dims(w, h, scale))
+}
+
+/// The style encoder's input: shorter side `side`, longer side at most `4 * side` (so that a
+/// panorama cannot blow up the encoder's memory).
+pub fn fit_style(img: &RgbImage, side: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let (short, long) = (w.min(h) as f64, w.max(h) as f64);
+    let scale = (side as f64 / short).min(4.0 * side as f64 / long);
+    resize_to(img, scale_dims(w, h, scale))
+}
+
+/// Scales down so that the longer side is at most `max_side` (0: no limit).
+pub fn limit_long_side(img: &RgbImage, max_side: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    if max_side == 0 || w.max(h) <= max_side {
+        return img.clone();
+    }
+    resize_to(img, scale_dims(w, h, max_side as f64 / w.max(h) as f64))
+}
+
+fn scale_dims(w: u32, h: u32, scale: f64) -> (u32, u32) {
+    let s = |n: u32| ((n as f64 * scale).round() as u32).max(1);
+    (s(w), s(h))
+}
+
+/// Bicubic resampling (as the training pipeline's PIL `BICUBIC`).
+pub fn resize_to<P: image::Pixel + 'static>(
+    img: &image::ImageBuffer<P, Vec<P::Subpixel>>,
+    (w, h): (u32, u32),
+) -> image::ImageBuffer<P, Vec<P::Subpixel>> {
+    if img.dimensions() == (w, h) {
+        return img.clone();
+    }
+    image::imageops::resize(img, w, h, FilterType::CatmullRom)
+}
+
+/// `[1, 3, H, W]` f32 tensor in [0, 1] from RGB pixels, in one pass.
+pub fn to_tensor(img: &RgbImage, device: &Device) -> Result<Tensor> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut planes = vec![0f32; 3 * w * h];
+    let (r, rest) = planes.split_at_mut(w * h);
+    let (g, b) = rest.split_at_mut(w * h);
+    for (i, p) in img.pixels().enumerate() {
+        r[i] = p[0] as f32 / 255.0;
+        g[i] = p[1] as f32 / 255.0;
+        b[i] = p[2] as f32 / 255.0;
+    }
+    Ok(Tensor::from_vec(planes, (1, 3, h, w), device)?)
+}
+
+/// RGB pixels from a `[1, 3, H, W]` tensor (clamped to [0, 1], rounded).
+pub fn from_tensor(t: &Tensor) -> Result<RgbImage> {
+    let (n, c, h, w) = t.dims4()?;
+    if n != 1 || c != 3 {
+        return Err(Error::InvalidArgument(format!(
+            "expected one RGB image [1, 3, H, W], got {:?}",
+            t.dims()
+        )));
+    }
+    let data = t
+        .to_dtype(candle_core::DType::F32)?
+        .flatten_all()?
+        .to_vec1::<f32>()?;
+    let px = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+    let plane = w * h;
+    Ok(RgbImage::from_fn(w as u32, h as u32, |x, y| {
+        let i = y as usize * w + x as usize;
+        image::Rgb([px(data[i]), px(data[plane + i]), px(data[2 * plane + i])])
+    }))
+}
+
+/// Writes `rgb` (plus `alpha` where the format keeps it) to `path`, format from the extension.
+/// The file is written beside the target and renamed into place, so a failure never leaves a
+/// truncated image or destroys an existing one.
+pub fn save_image(rgb: &RgbImage, alpha: Option<&GrayImage>, path: &Path) -> Result<()> {
+    let fail = |reason: String| Error::Write {
+        path: path.to_owned(),
+        reason,
+    };
+    let format = ImageFormat::from_path(path).map_err(|_| {
+        fail("unknown image format: use a .png, .jpg, .webp, .bmp or .tiff name".into())
+    })?;
+    let img = match (alpha, format) {
+        (Some(a), ImageFormat::Png | ImageFormat::WebP | ImageFormat::Tiff) => {
+            let mut rgba = DynamicImage::ImageRgb8(rgb.clone()).into_rgba8();
+            for (p, a) in rgba.pixels_mut().zip(a.pixels()) {
+                p[3] = a[0];
+            }
+            DynamicImage::ImageRgba8(rgba)
+        }
+        _ => DynamicImage::ImageRgb8(rgb.clone()),
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| -> std::result::Result<(), String> {
+        let file = File::create(&tmp).map_err(|e| e.to_string())?;
+        let mut out = BufWriter::new(file);
+        if format == ImageFormat::Jpeg {
+            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95);
+            img.write_with_encoder(enc).map_err(|e| e.to_string())?;
+        } else {
+            img.write_to(&mut out, format).map_err(|e| e.to_string())?;
+        }
+        out.into_inner()
+            .map_err(|e| e.to_string())?
+            .sync_all()
+            .map_err(|e| e.to_string())?;
+        std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+    })();
+    if let Err(reason) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail(reason));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tensor_round_trip_is_exact() {
+        let img = RgbImage::from_fn(7, 5, |x, y| image::Rgb([x as u8 * 30, y as u8 * 50, 255]));
+        let t = to_tensor(&img, &Device::Cpu).unwrap();
+        assert_eq!(t.dims(), &[1, 3, 5, 7]);
+        assert_eq!(from_tensor(&t).unwrap(), img);
+    }
+
+    #[test]
+    fn resizing_keeps_aspect_and_never_reaches_zero() {
+        let img = RgbImage::new(1000, 10);
+        assert_eq!(resize_short_side(&img, 256).dimensions(), (25600, 256));
+        assert_eq!(fit_style(&img, 256).dimensions(), (1024, 10));
+        assert_eq!(
+            fit_style(&RgbImage::new(640, 480), 256).dimensions(),
+            (341, 256)
+        );
+        assert_eq!(limit_long_side(&img, 100).dimensions(), (100, 1));
+        assert_eq!(limit_long_side(&img, 0).dimensions(), (1000, 10));
+        assert_eq!(limit_long_side(&img, 2000).dimensions(), (1000, 10));
+    }
+}

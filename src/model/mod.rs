@@ -1,0 +1,339 @@
+//! DIN: Dynamic Instance Normalization for arbitrary style transfer.
+//!
+//! Jing, Liu, Ding, Wang, Ding, Song, Wen, "Dynamic Instance Normalization for Arbitrary Style
+//! Transfer", AAAI 2020. The hierarchical MobileNet network of the paper's Fig. 4, as trained by
+//! `models/train/model.py` (whose module names are the checkpoint keys read here):
+//!
+//! * [`DinModel::encode_style`] runs the style encoder and the weight/bias networks once per
+//!   style and returns [`StyleKernels`];
+//! * [`DinModel::stylize`] runs the light content encoder, the three DIN layers (instance norm +
+//!   the cached dynamic 1x1 convolutions) and the decoder, once per frame.
+
+mod content;
+mod din;
+mod layers;
+mod style;
+
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use serde::{Deserialize, Serialize};
+
+pub use din::DynamicKernel;
+
+use crate::Error;
+use content::{ContentEncoder, Decoder};
+use din::Din;
+use style::StyleEncoder;
+
+/// Total down-sampling of the content path: frames are padded to a multiple of it.
+pub const STRIDE: usize = 4;
+/// Smallest internal side: the 1/4 level must keep 2 pixels for reflection padding.
+pub const MIN_SIDE: usize = 8;
+/// `format` entry of the model file's metadata.
+pub const FORMAT: &str = "dinstyle-din/1";
+
+/// The dynamic convolution's channel mixing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DinMode {
+    /// Per-channel scale and shift (the CIN/AdaIN special case).
+    Channel,
+    /// Block-diagonal mixing within `din_groups` groups.
+    Group,
+    /// Full channel mixing.
+    Full,
+}
+
+/// Architecture hyper-parameters, stored as JSON in the model file (`model.Config`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// Content path channels at scales 1, 1/2, 1/4.
+    pub widths: [usize; 3],
+    pub din_mode: DinMode,
+    pub din_groups: usize,
+    /// Style encoder channels, one per level (scales 1 .. 1/2^(n-1)).
+    pub style_widths: Vec<usize>,
+    /// Hidden channels of the weight and bias networks.
+    pub hidden: usize,
+    /// The style encoder level each DIN layer's weight and bias networks read.
+    #[serde(default = "deepest_taps")]
+    pub style_taps: [usize; 3],
+}
+
+/// Models exported before `style_taps` existed read the deepest level everywhere.
+fn deepest_taps() -> [usize; 3] {
+    [4; 3]
+}
+
+impl Config {
+    /// The shipped network (`model.Config.preset("din-mobile")`): 16/32/64 channels, full
+    /// channel mixing in the DIN layers, which read style levels 1, 2 and 4.
+    pub fn din_mobile() -> Self {
+        Self {
+            widths: [16, 32, 64],
+            din_mode: DinMode::Full,
+            din_groups: 4,
+            style_widths: vec![32, 64, 128, 256, 256],
+            hidden: 64,
+            style_taps: [1, 2, 4],
+        }
+    }
+
+    /// Channels per block of the dynamic convolution at content width `channels`.
+    pub fn group_size(&self, channels: usize) -> usize {
+        match self.din_mode {
+            DinMode::Channel => 1,
+            DinMode::Group => channels / self.din_groups,
+            DinMode::Full => channels,
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.widths.contains(&0) || self.style_widths.is_empty() || self.hidden == 0 {
+            return Err(format!("empty layer in {self:?}"));
+        }
+        if let Some(t) = self
+            .style_taps
+            .iter()
+            .find(|&&t| t >= self.style_widths.len())
+        {
+            return Err(format!(
+                "style tap {t} is past the {} style encoder levels",
+                self.style_widths.len()
+            ));
+        }
+        if self.din_mode == DinMode::Group
+            && (self.din_groups == 0 || self.widths.iter().any(|c| c % self.din_groups != 0))
+        {
+            return Err(format!(
+                "{} DIN groups do not divide widths {:?}",
+                self.din_groups, self.widths
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The dynamic kernels of one style for the three DIN layers (scales 1, 1/2, 1/4). Computed
+/// once per style by [`DinModel::encode_style`], reused for every frame.
+#[derive(Debug, Clone)]
+pub struct StyleKernels {
+    pub layers: [DynamicKernel; 3],
+}
+
+impl StyleKernels {
+    /// Weighted sum of kernels: style interpolation, and the content-style trade-off when one
+    /// of the parts is the content's own kernels (weights need not sum to one).
+    pub fn mix(parts: &[(&StyleKernels, f64)]) -> candle_core::Result<StyleKernels> {
+        let Some(((first, w0), rest)) = parts.split_first() else {
+            candle_core::bail!("mixing needs at least one set of style kernels");
+        };
+        let mut layers = first.layers.clone();
+        for (i, layer) in layers.iter_mut().enumerate() {
+            layer.weight = (&layer.weight * *w0)?;
+            layer.bias = (&layer.bias * *w0)?;
+            for (k, w) in rest {
+                layer.weight = (&layer.weight + (&k.layers[i].weight * *w)?)?;
+                layer.bias = (&layer.bias + (&k.layers[i].bias * *w)?)?;
+            }
+        }
+        Ok(StyleKernels { layers })
+    }
+
+    /// The content-style trade-off: `alpha` of the style, `1 - alpha` of the content's own
+    /// kernels (`alpha = 0` gives the content back, as AdaIN's `alpha` does).
+    pub fn with_alpha(&self, own: &StyleKernels, alpha: f64) -> candle_core::Result<Self> {
+        Self::mix(&[(self, alpha), (own, 1.0 - alpha)])
+    }
+
+    pub fn to_device(&self, device: &Device) -> candle_core::Result<Self> {
+        let move_kernel = |k: &DynamicKernel| -> candle_core::Result<DynamicKernel> {
+            Ok(DynamicKernel {
+                weight: k.weight.to_device(device)?,
+                bias: k.bias.to_device(device)?,
+            })
+        };
+        let [a, b, c] = &self.layers;
+        Ok(Self {
+            layers: [move_kernel(a)?, move_kernel(b)?, move_kernel(c)?],
+        })
+    }
+}
+
+/// The DIN network: content path, style encoder, three DIN layers.
+#[derive(Debug, Clone)]
+pub struct DinModel {
+    config: Config,
+    content_encoder: ContentEncoder,
+    style_encoder: StyleEncoder,
+    din: [Din; 3],
+    decoder: Decoder,
+    device: Device,
+}
+
+impl DinModel {
+    pub fn new(config: Config, vb: VarBuilder) -> candle_core::Result<Self> {
+        config.validate().map_err(candle_core::Error::msg)?;
+        let din = |i: usize| {
+            let c = config.widths[i];
+            Din::new(
+                c,
+                config.group_size(c),
+                config.style_widths[config.style_taps[i]],
+                config.hidden,
+                vb.pp(format!("din{}", i + 1)),
+            )
+        };
+        Ok(Self {
+            content_encoder: ContentEncoder::new(config.widths, vb.pp("content_encoder"))?,
+            style_encoder: StyleEncoder::new(&config.style_widths, vb.pp("style_encoder"))?,
+            din: [din(0)?, din(1)?, din(2)?],
+            decoder: Decoder::new(config.widths, vb.pp("decoder"))?,
+            device: vb.device().clone(),
+            config,
+        })
+    }
+
+    /// Loads a model file written by `models/train/export.py`.
+    pub fn load(path: &Path, device: &Device) -> Result<Self, Error> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            what: "model",
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_safetensors(bytes, &path.display().to_string(), device)
+    }
+
+    /// The model shipped in `models/` and compiled into the library.
+    pub fn bundled(device: &Device) -> Result<Self, Error> {
+        Self::from_safetensors(crate::BUNDLED_MODEL.to_vec(), "bundled model", device)
+    }
+
+    /// Loads from the bytes of a safetensors file; `source` names it in errors.
+    pub fn from_safetensors(bytes: Vec<u8>, source: &str, device: &Device) -> Result<Self, Error> {
+        let bad = |reason: String| Error::Model {
+            source_name: source.to_owned(),
+            reason,
+        };
+        let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
+            .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+        let meta = meta.metadata().clone().unwrap_or_default();
+        match meta.get("format") {
+            Some(f) if f == FORMAT => {}
+            other => {
+                return Err(bad(format!(
+                    "format is {other:?}, this dinstyle reads \"{FORMAT}\""
+                )))
+            }
+        }
+        let config: Config = meta
+            .get("config")
+            .ok_or_else(|| bad("no \"config\" in the metadata".into()))
+            .and_then(|c| serde_json::from_str(c).map_err(|e| bad(format!("bad config: {e}"))))?;
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, device)
+            .map_err(|e| bad(e.to_string()))?;
+        Self::new(config, vb).map_err(|e| bad(e.to_string()))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Style image `[1, 3, H, W]` (RGB in [0, 1], any size) -> its dynamic kernels.
+    pub fn encode_style(&self, style: &Tensor) -> candle_core::Result<StyleKernels> {
+        let (n, c, _, _) = style.dims4()?;
+        if n != 1 || c != 3 {
+            candle_core::bail!(
+                "encode_style takes one RGB image [1, 3, H, W], got {:?}",
+                style.dims()
+            );
+        }
+        let levels = self.style_encoder.forward(style)?;
+        let kernel = |i: usize| self.din[i].kernel(&levels[self.config.style_taps[i]]);
+        Ok(StyleKernels {
+            layers: [kernel(0)?, kernel(1)?, kernel(2)?],
+        })
+    }
+
+    /// Frames `[N, 3, H, W]` (RGB in [0, 1], any size from 1x1) -> stylized frames, same size.
+    pub fn stylize(&self, frame: &Tensor, kernels: &StyleKernels) -> candle_core::Result<Tensor> {
+        let (_, c, h, w) = frame.dims4()?;
+        if c != 3 {
+            candle_core::bail!(
+                "stylize takes RGB frames [N, 3, H, W], got {:?}",
+                frame.dims()
+            );
+        }
+        let x = pad_to_stride(frame)?;
+        let e = self.content_encoder.forward(&x)?;
+        let [k1, k2, k3] = &kernels.layers;
+        let s1 = self.din[0].forward(&e.e1, k1)?;
+        let s2 = self.din[1].forward(&e.e2, k2)?;
+        let s3 = self.din[2].forward(&e.e3, k3)?;
+        self.decoder
+            .forward(&s1, &s2, &s3)?
+            .narrow(2, 0, h)?
+            .narrow(3, 0, w)
+    }
+}
+
+/// Internal size for a frame side: the next multiple of [`STRIDE`], at least [`MIN_SIDE`].
+pub fn padded_size(n: usize) -> usize {
+    n.div_ceil(STRIDE).max(MIN_SIDE / STRIDE) * STRIDE
+}
+
+/// Edge-replicates the bottom and right borders up to [`padded_size`] (as `model.pad_to_stride`).
+fn pad_to_stride(x: &Tensor) -> candle_core::Result<Tensor> {
+    let (_, _, h, w) = x.dims4()?;
+    let (ph, pw) = (padded_size(h) - h, padded_size(w) - w);
+    let x = if ph > 0 {
+        x.pad_with_same(2, 0, ph)?
+    } else {
+        x.clone()
+    };
+    if pw > 0 {
+        x.pad_with_same(3, 0, pw)
+    } else {
+        Ok(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padded_sizes() {
+        let cases = [
+            (1, 8),
+            (7, 8),
+            (8, 8),
+            (9, 12),
+            (360, 360),
+            (1366, 1368),
+            (5, 8),
+        ];
+        for (n, want) in cases {
+            assert_eq!(padded_size(n), want, "side {n}");
+        }
+    }
+
+    #[test]
+    fn group_sizes_follow_the_mode() {
+        let mut cfg = Config::din_mobile();
+        assert_eq!(cfg.group_size(64), 64);
+        cfg.din_mode = DinMode::Group;
+        assert_eq!(cfg.group_size(64), 16);
+        cfg.din_mode = DinMode::Channel;
+        assert_eq!(cfg.group_size(64), 1);
+        cfg.din_mode = DinMode::Group;
+        cfg.din_groups = 3;
+        assert!(cfg.validate().is_err());
+    }
+}

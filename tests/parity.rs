@@ -1,0 +1,69 @@
+//! Parity of the Rust network with the PyTorch one that trained it.
+//!
+//! Reference: `tests/fixtures/parity.safetensors`, written by `models/train/export.py` together
+//! with the bundled model: PyTorch in float64 on the same f16-rounded weights, for a 13x10
+//! content and a 24x20 style image (procedural, sizes that exercise padding and cropping).
+//! Criterion: `||rust - torch|| / ||torch|| < 1e-4` with Rust computing in f32.
+
+use candle_core::{Device, Tensor};
+use dinstyle::{DinModel, StyleKernels};
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/parity.safetensors"
+);
+
+fn relative_error(got: &Tensor, want: &Tensor) -> f64 {
+    assert_eq!(got.dims(), want.dims());
+    let norm = |t: &Tensor| {
+        t.sqr()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+            .sqrt() as f64
+    };
+    norm(&(got - want).unwrap()) / norm(want)
+}
+
+fn check(what: &str, got: &Tensor, want: &Tensor) {
+    let err = relative_error(got, want);
+    eprintln!("{what}: relative error {err:.2e}");
+    assert!(err < 1e-4, "{what}: relative error {err:e} >= 1e-4");
+}
+
+#[test]
+fn bundled_model_matches_pytorch() {
+    let dev = Device::Cpu;
+    let fixture = candle_core::safetensors::load(FIXTURE, &dev).expect("parity fixture");
+    let model = DinModel::bundled(&dev).expect("bundled model");
+
+    let kernels = model.encode_style(&fixture["style"]).unwrap();
+    for (i, layer) in kernels.layers.iter().enumerate() {
+        check(
+            &format!("din{} weight", i + 1),
+            &layer.weight,
+            &fixture[&format!("din{}.weight", i + 1)],
+        );
+        check(
+            &format!("din{} bias", i + 1),
+            &layer.bias,
+            &fixture[&format!("din{}.bias", i + 1)],
+        );
+    }
+    let content = &fixture["content"];
+    check(
+        "stylized output",
+        &model.stylize(content, &kernels).unwrap(),
+        &fixture["output"],
+    );
+
+    let own = model.encode_style(content).unwrap();
+    let half: StyleKernels = kernels.with_alpha(&own, 0.5).unwrap();
+    check(
+        "output at alpha 0.5",
+        &model.stylize(content, &half).unwrap(),
+        &fixture["output_alpha_0.5"],
+    );
+}
