@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
-cargo build --release --locked --quiet
-./target/release/dinstyle image assets/photos/chelsea.png \
+cargo run --release --locked --quiet --bin dinstyle -- image assets/photos/chelsea.png \
     --style assets/styles/vangogh_cafe_terrace_at_night_1888.webp -o out.png
 echo "demo: wrote out.png"
