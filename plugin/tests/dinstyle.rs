@@ -235,6 +235,21 @@ fn run(pipeline: &gst::Element) -> Option<String> {
     error
 }
 
+/// Runs a pipeline whose fakesink is named `sink`; returns how many buffers reached it.
+fn count_frames(pipeline: &gst::Element) -> usize {
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = count.clone();
+    let bin = pipeline.downcast_ref::<gst::Bin>().unwrap();
+    let sink = bin.by_name("sink").unwrap();
+    sink.set_property("signal-handoffs", true);
+    sink.connect("handoff", false, move |_| {
+        c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        None
+    });
+    assert_eq!(run(pipeline), None);
+    count.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 fn launch(description: &str) -> gst::Element {
     init();
     gst::parse::launch(description).unwrap()
@@ -286,22 +301,10 @@ fn file_pipelines_keep_every_frame() {
     let s = styles();
     let p = launch(&format!(
         "videotestsrc num-buffers=12 ! video/x-raw,format=RGB,width=40,height=30 \
-         ! dinstyle style={} ! fakesink name=sink signal-handoffs=true",
+         ! dinstyle style={} ! fakesink name=sink",
         s.blue.display()
     ));
-    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let sink = p
-        .downcast_ref::<gst::Bin>()
-        .unwrap()
-        .by_name("sink")
-        .unwrap();
-    let c = count.clone();
-    sink.connect("handoff", false, move |_| {
-        c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        None
-    });
-    assert_eq!(run(&p), None);
-    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 12);
+    assert_eq!(count_frames(&p), 12);
 }
 
 #[test]
@@ -336,4 +339,54 @@ fn restarts_after_null() {
     ));
     assert_eq!(run(&p), None);
     assert_eq!(run(&p), None);
+}
+
+#[test]
+fn flushing_seek_then_eos() {
+    let s = styles();
+    let p = launch(&format!(
+        "videotestsrc num-buffers=40 ! video/x-raw,width=32,height=24,framerate=30/1 \
+         ! dinstyle style={} ! fakesink sync=false",
+        s.blue.display()
+    ));
+    p.set_state(gst::State::Paused).unwrap();
+    p.state(gst::ClockTime::from_seconds(60)).0.unwrap();
+    p.seek_simple(
+        gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+        gst::ClockTime::from_mseconds(500),
+    )
+    .expect("the pipeline seeks");
+    assert_eq!(
+        run(&p),
+        None,
+        "no error after a flushing seek, and EOS arrives"
+    );
+}
+
+/// A real clip from ../shared/data/video, when that folder exists (it is not ours to commit):
+/// decoded, painted at a processing size, every frame counted.
+#[test]
+fn real_clip_when_available() {
+    let clip =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/video/bottle-detection.mp4");
+    if !clip.exists() {
+        eprintln!("skipped: {} not found", clip.display());
+        return;
+    }
+    let s = styles();
+    let frames = |with_element: bool| {
+        let element = if with_element {
+            format!("! dinstyle style={} processing-size=64 ", s.blue.display())
+        } else {
+            String::new()
+        };
+        count_frames(&launch(&format!(
+            "filesrc location={} ! decodebin ! videoconvert ! videoscale \
+             ! video/x-raw,width=160,height=90 {element}! fakesink name=sink",
+            clip.display()
+        )))
+    };
+    let (plain, painted) = (frames(false), frames(true));
+    assert!(plain > 10, "only {plain} frames decoded");
+    assert_eq!(painted, plain, "frames were lost in the element");
 }
