@@ -47,7 +47,7 @@ pub struct ImageArgs {
     quiet: bool,
 }
 
-fn unit_interval(s: &str) -> std::result::Result<f64, String> {
+pub(crate) fn unit_interval(s: &str) -> std::result::Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
         Ok(v) => Err(format!("{v} is outside 0..1")),
@@ -55,7 +55,7 @@ fn unit_interval(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
-fn stem(path: &Path) -> String {
+pub(crate) fn stem(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "image".into())

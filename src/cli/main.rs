@@ -1,8 +1,17 @@
-//! Command line: argument parsing, exit codes, and the subcommands.
+//! `dinstyle`: arbitrary neural style transfer (Dynamic Instance Normalization) from the
+//! command line: argument parsing, exit codes, and the subcommands. See `dinstyle --help`.
 
 mod image;
+mod video;
 
 use std::process::ExitCode;
+
+use mimalloc::MiMalloc;
+
+// The network allocates large short-lived buffers per frame; glibc's allocator returns them to
+// the OS and page-faults them back in every time.
+#[global_allocator]
+static GLOBAL: MiMalloc = MiMalloc;
 
 use clap::{Parser, Subcommand};
 use dinstyle::Error;
@@ -25,6 +34,8 @@ struct Cli {
 enum Command {
     /// Paint photos in the style of any image.
     Image(image::ImageArgs),
+    /// Paint video files in the style of any image (audio kept).
+    Video(video::VideoArgs),
 }
 
 /// Exit codes, from BSD's sysexits.h so that scripts can tell failures apart.
@@ -55,10 +66,11 @@ pub fn report(err: &Error) -> u8 {
     exit_code(err)
 }
 
-pub fn run() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Image(args) => image::run(args),
+        Command::Video(args) => video::run(args),
     };
     ExitCode::from(code)
 }
