@@ -2,10 +2,13 @@
 # GStreamer at it. STYLE defaults to a bundled public-domain Van Gogh painting.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [ ! -f "$ROOT/target/release/libgstdinstyle.so" ]; then
+# The build folder as cargo sees it (CARGO_TARGET_DIR may move it).
+TARGET=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+if [ ! -f "$TARGET/release/libgstdinstyle.so" ]; then
     (cd "$ROOT" && cargo build --release -p gst-plugin-dinstyle)
 fi
-export GST_PLUGIN_PATH="$ROOT/target/release${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+export GST_PLUGIN_PATH="$TARGET/release${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 STYLE=${STYLE:-$ROOT/assets/styles/vangogh_the_night_cafe_1888.webp}
 # Stylize at this shorter side and scale back: 360 keeps a 2-core CPU near frame rate.
 SIZE=${SIZE:-360}

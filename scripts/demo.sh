@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
 STYLE=assets/styles/vangogh_cafe_terrace_at_night_1888.webp
-cargo run --release --locked --quiet --bin dinstyle -- image assets/photos/chelsea.png \
+cargo run --release --locked --quiet -p dinstyle-cli -- image assets/photos/chelsea.png \
     --style "$STYLE" -o out.png
 echo "demo: wrote out.png"
 
