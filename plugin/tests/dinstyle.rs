@@ -390,3 +390,21 @@ fn real_clip_when_available() {
     assert!(plain > 10, "only {plain} frames decoded");
     assert_eq!(painted, plain, "frames were lost in the element");
 }
+
+#[test]
+fn live_sources_drop_late_frames_instead_of_piling_up_delay() {
+    let s = styles();
+    // 60 frames at 60 fps from a live source, painted at full size: slower than real time on
+    // a CPU, so QoS must drop frames; a file pipeline keeps them all (see above).
+    let p = launch(&format!(
+        "videotestsrc is-live=true num-buffers=60 ! video/x-raw,width=640,height=360,framerate=60/1 \
+         ! dinstyle style={} ! fakesink name=sink sync=true qos=true",
+        s.blue.display()
+    ));
+    let started = std::time::Instant::now();
+    let frames = count_frames(&p);
+    let took = started.elapsed();
+    eprintln!("{frames} of 60 frames shown in {took:?}");
+    assert!(frames < 60, "no frame was dropped");
+    assert!(frames > 0);
+}
