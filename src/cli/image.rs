@@ -32,16 +32,8 @@ pub struct ImageArgs {
     /// Longest side to stylize at: larger photos are scaled down first (0 keeps every size).
     #[arg(long, default_value_t = 1024, value_name = "PIXELS")]
     size: u32,
-    /// Shorter side the style image is scaled to: smaller gives larger strokes.
-    #[arg(long, default_value_t = dinstyle::DEFAULT_STYLE_SIZE, value_name = "PIXELS",
-          value_parser = clap::value_parser!(u32).range(16..=2048))]
-    style_size: u32,
-    /// Model file [default: the bundled din-mobile model].
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
-    /// Where to run: auto, cpu, cuda or cuda:N.
-    #[arg(long, default_value = "auto")]
-    device: String,
+    #[command(flatten)]
+    engine: super::EngineArgs,
     /// Print only errors.
     #[arg(short, long)]
     quiet: bool,
@@ -119,13 +111,13 @@ pub fn run(args: ImageArgs) -> u8 {
         Err(e) => return report(&e),
     };
     let setup = || -> Result<(DinModel, StyleKernels)> {
-        let device = dinstyle::parse_device(&args.device)?;
-        let model = match &args.model {
+        let device = dinstyle::parse_device(&args.engine.device)?;
+        let model = match &args.engine.model {
             Some(path) => DinModel::load(path, &device)?,
             None => DinModel::bundled(&device)?,
         };
         let style = image_io::load_image(&args.style, "style image")?;
-        let style = image_io::fit_style(&style.rgb, args.style_size);
+        let style = image_io::fit_style(&style.rgb, args.engine.style_size);
         let kernels = model.encode_style(&image_io::to_tensor(&style, &device)?)?;
         Ok((model, kernels))
     };
@@ -175,7 +167,7 @@ fn stylize_file(
     let frame = image_io::to_tensor(&rgb, device)?;
     let mixed;
     let kernels = if args.alpha < 1.0 {
-        let own_style = image_io::fit_style(&rgb, args.style_size);
+        let own_style = image_io::fit_style(&rgb, args.engine.style_size);
         let own = model.encode_style(&image_io::to_tensor(&own_style, device)?)?;
         mixed = kernels.with_alpha(&own, args.alpha)?;
         &mixed

@@ -4,6 +4,7 @@
 mod image;
 mod video;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mimalloc::MiMalloc;
@@ -36,6 +37,21 @@ enum Command {
     Image(image::ImageArgs),
     /// Paint video files in the style of any image (audio kept).
     Video(video::VideoArgs),
+}
+
+/// Options shared by the subcommands: the style's scale, the model, the device.
+#[derive(clap::Args, Debug)]
+pub struct EngineArgs {
+    /// Shorter side the style image is scaled to: smaller gives larger strokes.
+    #[arg(long, default_value_t = dinstyle::DEFAULT_STYLE_SIZE, value_name = "PIXELS",
+          value_parser = clap::value_parser!(u32).range(16..=2048))]
+    pub style_size: u32,
+    /// Model file [default: the bundled din-mobile model].
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Where to run: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
 }
 
 /// Exit codes, from BSD's sysexits.h so that scripts can tell failures apart.

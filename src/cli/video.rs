@@ -39,16 +39,8 @@ pub struct VideoArgs {
     /// Stylize at this shorter side and scale back (faster); 0: at the video's own size.
     #[arg(long, default_value_t = 0, value_name = "PIXELS")]
     size: u32,
-    /// Shorter side the style image is scaled to: smaller gives larger strokes.
-    #[arg(long, default_value_t = dinstyle::DEFAULT_STYLE_SIZE, value_name = "PIXELS",
-          value_parser = clap::value_parser!(u32).range(16..=2048))]
-    style_size: u32,
-    /// Model file [default: the bundled din-mobile model].
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
-    /// Where to run: auto, cpu, cuda or cuda:N.
-    #[arg(long, default_value = "auto")]
-    device: String,
+    #[command(flatten)]
+    engine: super::EngineArgs,
     /// No progress bar; print only errors.
     #[arg(short, long)]
     quiet: bool,
@@ -109,8 +101,8 @@ fn output_paths(args: &VideoArgs) -> Result<Vec<PathBuf>> {
 
 /// Checks what can be checked before any pipeline runs, so that errors get their exit codes.
 fn preflight(args: &VideoArgs, outputs: &[PathBuf]) -> Result<()> {
-    let device = dinstyle::parse_device(&args.device)?;
-    if let Some(model) = &args.model {
+    let device = dinstyle::parse_device(&args.engine.device)?;
+    if let Some(model) = &args.engine.model {
         DinModel::load(model, &device)?;
     }
     image_io::load_image(&args.style, "style image")?;
@@ -202,6 +194,7 @@ fn build(args: &VideoArgs, input: &Path, tmp: &Path) -> std::result::Result<gst:
     let c = container(tmp).ok_or("unknown video format")?;
     let quote = |p: &Path| format!("\"{}\"", p.display().to_string().replace('"', "\\\""));
     let model = args
+        .engine
         .model
         .as_ref()
         .map(|m| format!("model={}", quote(m)))
@@ -215,8 +208,8 @@ fn build(args: &VideoArgs, input: &Path, tmp: &Path) -> std::result::Result<gst:
         quote(&args.style),
         args.alpha,
         args.size,
-        args.style_size,
-        args.device,
+        args.engine.style_size,
+        args.engine.device,
     );
     let pipeline = gst::parse::launch(&desc)
         .map_err(|e| e.to_string())?
