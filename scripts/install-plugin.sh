@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
 cargo build --release --locked -p gst-plugin-dinstyle
-lib="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release/libgstdinstyle.so"
+. pipelines/env.sh  # TARGET: cargo's build folder
+lib="$TARGET/release/libgstdinstyle.so"
 if [ "${1:-}" = "--system" ]; then
     dest=$(pkg-config --variable=pluginsdir gstreamer-1.0)
 else

@@ -1,13 +1,12 @@
 //! `dinstyle image`: stylize photos with any style image.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use dinstyle::{image_io, DinModel, Error, Result, StyleKernels};
+use dinstyle::{image_io, DinModel, Result, StyleKernels};
 
-use super::report;
+use super::{output_paths, report};
 
 #[derive(Args, Debug)]
 pub struct ImageArgs {
@@ -47,66 +46,15 @@ pub(crate) fn unit_interval(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
-pub(crate) fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "image".into())
-}
-
-/// Where each input's result goes; refuses to overwrite an input or to write two results to
-/// the same file.
-fn output_paths(args: &ImageArgs) -> Result<Vec<PathBuf>> {
-    if args.output.is_some() && args.inputs.len() > 1 {
-        return Err(Error::InvalidArgument(
-            "-o/--output takes a single input; use --out-dir for several".into(),
-        ));
-    }
-    let outputs: Vec<PathBuf> = match &args.output {
-        Some(o) => vec![o.clone()],
-        None => {
-            let dir = args.out_dir.clone().unwrap_or_else(|| PathBuf::from("."));
-            let style = stem(&args.style);
-            args.inputs
-                .iter()
-                .map(|p| dir.join(format!("{}-{style}.{}", stem(p), args.format)))
-                .collect()
-        }
-    };
-    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
-    let protected: HashSet<PathBuf> = args
-        .inputs
-        .iter()
-        .chain([&args.style])
-        .map(|p| canonical(p))
-        .collect();
-    let mut seen = HashSet::new();
-    for out in &outputs {
-        let key = canonical(out);
-        if protected.contains(&key) {
-            return Err(Error::InvalidArgument(format!(
-                "refusing to overwrite input '{}' with a result",
-                out.display()
-            )));
-        }
-        if !seen.insert(key) {
-            return Err(Error::InvalidArgument(format!(
-                "two inputs would both be written to '{}': rename one or run them separately",
-                out.display()
-            )));
-        }
-    }
-    if let Some(dir) = &args.out_dir {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Write {
-            path: dir.clone(),
-            reason: e.to_string(),
-        })?;
-    }
-    Ok(outputs)
-}
-
 /// Runs the command; the exit code is that of the first failure (every input is still tried).
 pub fn run(args: ImageArgs) -> u8 {
-    let outputs = match output_paths(&args) {
+    let outputs = match output_paths(
+        &args.inputs,
+        &args.style,
+        args.output.as_ref(),
+        args.out_dir.as_ref(),
+        &args.format,
+    ) {
         Ok(o) => o,
         Err(e) => return report(&e),
     };

@@ -4,7 +4,8 @@
 mod image;
 mod video;
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use mimalloc::MiMalloc;
@@ -15,7 +16,7 @@ use mimalloc::MiMalloc;
 static GLOBAL: MiMalloc = MiMalloc;
 
 use clap::{Parser, Subcommand};
-use dinstyle::Error;
+use dinstyle::{Error, Result};
 
 #[derive(Parser)]
 #[command(
@@ -52,6 +53,68 @@ pub struct EngineArgs {
     /// Where to run: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     pub device: String,
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "image".into())
+}
+
+/// Where each input's result goes (`output`, or `<out_dir>/<input>-<style>.<format>`, creating
+/// `out_dir`); refuses to overwrite an input or to write two results to the same file.
+pub fn output_paths(
+    inputs: &[PathBuf],
+    style: &Path,
+    output: Option<&PathBuf>,
+    out_dir: Option<&PathBuf>,
+    format: &str,
+) -> Result<Vec<PathBuf>> {
+    if output.is_some() && inputs.len() > 1 {
+        return Err(Error::InvalidArgument(
+            "-o/--output takes a single input; use --out-dir for several".into(),
+        ));
+    }
+    let outputs: Vec<PathBuf> = match output {
+        Some(o) => vec![o.clone()],
+        None => {
+            let dir = out_dir.cloned().unwrap_or_else(|| PathBuf::from("."));
+            let style = stem(style);
+            inputs
+                .iter()
+                .map(|p| dir.join(format!("{}-{style}.{format}", stem(p))))
+                .collect()
+        }
+    };
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let protected: HashSet<PathBuf> = inputs
+        .iter()
+        .chain([&style.to_path_buf()])
+        .map(|p| canonical(p))
+        .collect();
+    let mut seen = HashSet::new();
+    for out in &outputs {
+        let key = canonical(out);
+        if protected.contains(&key) {
+            return Err(Error::InvalidArgument(format!(
+                "refusing to overwrite input '{}' with a result",
+                out.display()
+            )));
+        }
+        if !seen.insert(key) {
+            return Err(Error::InvalidArgument(format!(
+                "two inputs would both be written to '{}': rename one or run them separately",
+                out.display()
+            )));
+        }
+    }
+    if let Some(dir) = out_dir {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+            path: dir.clone(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(outputs)
 }
 
 /// Exit codes, from BSD's sysexits.h so that scripts can tell failures apart.

@@ -77,28 +77,6 @@ fn container(path: &Path) -> Option<Container> {
     })
 }
 
-fn output_paths(args: &VideoArgs) -> Result<Vec<PathBuf>> {
-    if let Some(out) = &args.output {
-        if args.inputs.len() > 1 {
-            return Err(Error::InvalidArgument(
-                "-o/--output takes one input; use --out-dir for several".into(),
-            ));
-        }
-        return Ok(vec![out.clone()]);
-    }
-    let dir = args.out_dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Write {
-        path: dir.clone(),
-        reason: e.to_string(),
-    })?;
-    let style = super::image::stem(&args.style);
-    Ok(args
-        .inputs
-        .iter()
-        .map(|i| dir.join(format!("{}-{style}.{}", super::image::stem(i), args.format)))
-        .collect())
-}
-
 /// Checks what can be checked before any pipeline runs, so that errors get their exit codes.
 fn preflight(args: &VideoArgs, outputs: &[PathBuf]) -> Result<()> {
     let device = dinstyle::parse_device(&args.engine.device)?;
@@ -106,16 +84,10 @@ fn preflight(args: &VideoArgs, outputs: &[PathBuf]) -> Result<()> {
         DinModel::load(model, &device)?;
     }
     image_io::load_image(&args.style, "style image")?;
-    for (input, output) in args.inputs.iter().zip(outputs) {
+    for output in outputs {
         if container(output).is_none() {
             return Err(Error::InvalidArgument(format!(
                 "{}: unknown video format; use .mp4, .mkv or .webm",
-                output.display()
-            )));
-        }
-        if input.canonicalize().ok() == output.canonicalize().ok() && output.exists() {
-            return Err(Error::InvalidArgument(format!(
-                "{}: the output would overwrite its input",
                 output.display()
             )));
         }
@@ -124,7 +96,15 @@ fn preflight(args: &VideoArgs, outputs: &[PathBuf]) -> Result<()> {
 }
 
 pub fn run(args: VideoArgs) -> u8 {
-    let outputs = match output_paths(&args).and_then(|o| preflight(&args, &o).map(|_| o)) {
+    let outputs = super::output_paths(
+        &args.inputs,
+        &args.style,
+        args.output.as_ref(),
+        args.out_dir.as_ref(),
+        &args.format,
+    )
+    .and_then(|o| preflight(&args, &o).map(|_| o));
+    let outputs = match outputs {
         Ok(o) => o,
         Err(e) => return report(&e),
     };
@@ -368,20 +348,13 @@ fn run_pipeline(
                 match msg.view() {
                     gst::MessageView::Eos(..) => return Ok(()),
                     gst::MessageView::Error(e) => {
-                        let detail = e.debug().map(|d| format!(" ({d})")).unwrap_or_default();
                         let code = error_code(&e.error());
-                        return Err((
-                            code,
-                            format!(
-                                "{}{}",
-                                e.error(),
-                                if code == exit::SOFTWARE {
-                                    detail
-                                } else {
-                                    String::new()
-                                }
-                            ),
-                        ));
+                        let mut text = e.error().to_string();
+                        // Internal failures carry their details; user errors read better without.
+                        if let (exit::SOFTWARE, Some(debug)) = (code, e.debug()) {
+                            text = format!("{text} ({debug})");
+                        }
+                        return Err((code, text));
                     }
                     _ => (),
                 }

@@ -205,13 +205,13 @@ impl DinStyle {
     }
 
     /// Stylizes one RGB image at the processing size, returning it at its own size.
-    fn paint(state: &State, settings: &Settings, rgb: &RgbImage) -> dinstyle::Result<RgbImage> {
+    fn paint(state: &State, settings: &Settings, rgb: RgbImage) -> dinstyle::Result<RgbImage> {
         let (w, h) = rgb.dimensions();
         let scaled = settings.processing_size > 0 && w.min(h) > settings.processing_size;
         let work = if scaled {
-            image_io::resize_short_side(rgb, settings.processing_size)
+            image_io::resize_short_side(&rgb, settings.processing_size)
         } else {
-            rgb.clone()
+            rgb // no copy of the frame at full size
         };
         let device = state.model.device();
         let frame = image_io::to_tensor(&work, device)?;
@@ -447,7 +447,7 @@ impl VideoFilterImpl for DinStyle {
         let (w, h) = (in_info.width(), in_info.height());
         let grey = RgbImage::from_pixel(w, h, image::Rgb([128; 3]));
         let started = Instant::now();
-        let warm = catch_unwind(AssertUnwindSafe(|| Self::paint(state, &settings, &grey)));
+        let warm = catch_unwind(AssertUnwindSafe(|| Self::paint(state, &settings, grey)));
         if !matches!(warm, Ok(Ok(_))) {
             return Err(gst::loggable_error!(CAT, "cannot stylize {w}x{h} frames"));
         }
@@ -486,7 +486,7 @@ impl VideoFilterImpl for DinStyle {
         let in_data = inframe.plane_data(0).map_err(|_| gst::FlowError::Error)?;
         let painted = catch_unwind(AssertUnwindSafe(|| {
             let rgb = frame::read_rgb(in_data, in_stride, w, h, layout);
-            Self::paint(state, &settings, &rgb)
+            Self::paint(state, &settings, rgb)
         }));
         let painted = match painted {
             Ok(Ok(img)) => img,

@@ -1,21 +1,12 @@
 //! `dinstyle image` end to end: results written, inputs never lost, clear errors, exit codes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::{dinstyle, stderr};
 use image::{Rgb, RgbImage, Rgba, RgbaImage};
-
-fn dinstyle(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dinstyle"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run dinstyle")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// A procedural "photo": sky gradient, a house-like block, a sun.
 fn photo(w: u32, h: u32) -> RgbImage {

@@ -1,25 +1,19 @@
 //! `dinstyle video` end to end on clips the test generates: every frame painted, audio kept,
 //! containers from the extension, clear errors and exit codes.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use common::{dinstyle, stderr};
 use gst::prelude::*;
 
 const STYLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../assets/styles/vangogh_the_night_cafe_1888.webp"
 );
-
-fn dinstyle(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dinstyle"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run dinstyle")
-}
 
 fn launch(description: &str) -> gst::Pipeline {
     gst::init().unwrap();
@@ -99,11 +93,7 @@ fn paints_every_frame_and_keeps_the_audio() {
             ],
             dir.path(),
         );
-        assert!(
-            r.status.success(),
-            "{out}: {}",
-            String::from_utf8_lossy(&r.stderr)
-        );
+        assert!(r.status.success(), "{out}: {}", stderr(&r));
         let (frames, audio) = streams(&dir.path().join(out));
         assert_eq!(frames, 20, "{out}: frames lost");
         assert!(audio > 0, "{out}: audio dropped");
@@ -126,7 +116,7 @@ fn video_without_audio_and_out_dir() {
         ],
         dir.path(),
     );
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(r.status.success(), "{}", stderr(&r));
     let out = dir
         .path()
         .join("res/silent-vangogh_the_night_cafe_1888.mp4");
@@ -156,7 +146,7 @@ fn errors_have_exit_codes_and_leave_nothing_behind() {
     ];
     for (args, code) in cases {
         let r = dinstyle(args, dir.path());
-        let err = String::from_utf8_lossy(&r.stderr);
+        let err = stderr(&r);
         assert_eq!(r.status.code(), Some(code), "{args:?}: {err}");
         assert!(err.contains("dinstyle: error:"), "{args:?}: {err}");
     }

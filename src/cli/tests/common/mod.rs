@@ -1,0 +1,17 @@
+//! Running the `dinstyle` binary from the integration tests.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `dinstyle ARGS` in `dir`.
+pub fn dinstyle(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dinstyle"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run dinstyle")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
