@@ -10,5 +10,6 @@ if [ ! -f "$TARGET/release/libgstdinstyle.so" ]; then
 fi
 export GST_PLUGIN_PATH="$TARGET/release${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 STYLE=${STYLE:-$ROOT/assets/styles/vangogh_the_night_cafe_1888.webp}
-# Stylize at this shorter side and scale back: 360 keeps a 2-core CPU near frame rate.
+# Stylize at this shorter side and scale back: a 2-core CPU paints 360p at about 40 fps
+# (benches/RESULTS.md), so a 720p or 1080p camera keeps its frame rate.
 SIZE=${SIZE:-360}

@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cpu;
 pub mod device;
 mod error;
 pub mod image_io;

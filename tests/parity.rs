@@ -54,8 +54,13 @@ fn bundled_model_matches_pytorch() {
     }
     let content = &fixture["content"];
     check(
-        "stylized output",
+        "stylized output (CPU engine)",
         &model.stylize(content, &kernels).unwrap(),
+        &fixture["output"],
+    );
+    check(
+        "stylized output (Candle graph)",
+        &model.stylize_graph(content, &kernels).unwrap(),
         &fixture["output"],
     );
 

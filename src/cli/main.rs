@@ -1,6 +1,7 @@
 //! `dinstyle`: arbitrary neural style transfer (Dynamic Instance Normalization) from the
 //! command line: argument parsing, exit codes, and the subcommands. See `dinstyle --help`.
 
+mod bench;
 mod image;
 mod video;
 
@@ -38,6 +39,8 @@ enum Command {
     Image(image::ImageArgs),
     /// Paint video files in the style of any image (audio kept).
     Video(video::VideoArgs),
+    /// Measure frames per second per resolution on this machine.
+    Bench(bench::BenchArgs),
 }
 
 /// Options shared by the subcommands: the style's scale, the model, the device.
@@ -150,6 +153,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Image(args) => image::run(args),
         Command::Video(args) => video::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     ExitCode::from(code)
 }

@@ -20,8 +20,9 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
-pub use din::DynamicKernel;
+pub use din::{DynamicKernel, IN_EPS};
 
+use crate::cpu::{CpuKernels, CpuNet, FrameIn, FrameOut, Workspace};
 use crate::Error;
 use content::{ContentEncoder, Decoder};
 use din::Din;
@@ -170,6 +171,8 @@ pub struct DinModel {
     style_encoder: StyleEncoder,
     din: [Din; 3],
     decoder: Decoder,
+    /// The content path for CPU frames (`None` on other devices).
+    cpu: Option<CpuNet>,
     device: Device,
 }
 
@@ -191,6 +194,11 @@ impl DinModel {
             style_encoder: StyleEncoder::new(&config.style_widths, vb.pp("style_encoder"))?,
             din: [din(0)?, din(1)?, din(2)?],
             decoder: Decoder::new(config.widths, vb.pp("decoder"))?,
+            cpu: if vb.device().is_cpu() {
+                Some(CpuNet::load(config.widths, vb.clone())?)
+            } else {
+                None
+            },
             device: vb.device().clone(),
             config,
         })
@@ -261,8 +269,51 @@ impl DinModel {
         })
     }
 
+    /// The CPU engine for the content path (on the CPU device only): packed frames in and out,
+    /// buffers reused across frames.
+    pub fn cpu_net(&self) -> Option<&CpuNet> {
+        self.cpu.as_ref()
+    }
+
     /// Frames `[N, 3, H, W]` (RGB in [0, 1], any size from 1x1) -> stylized frames, same size.
+    /// On the CPU this runs [`CpuNet`]; elsewhere the Candle graph of [`Self::stylize_graph`].
     pub fn stylize(&self, frame: &Tensor, kernels: &StyleKernels) -> candle_core::Result<Tensor> {
+        let Some(net) = &self.cpu else {
+            return self.stylize_graph(frame, kernels);
+        };
+        let (n, c, h, w) = frame.dims4()?;
+        if c != 3 {
+            candle_core::bail!(
+                "stylize takes RGB frames [N, 3, H, W], got {:?}",
+                frame.dims()
+            );
+        }
+        let input = frame
+            .to_dtype(DType::F32)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        let mut output = vec![0f32; input.len()];
+        let kernels = CpuKernels::new(kernels)?;
+        let mut ws = Workspace::new();
+        for (src, dst) in input.chunks(3 * h * w).zip(output.chunks_mut(3 * h * w)) {
+            net.stylize(
+                FrameIn::Planar(src),
+                FrameOut::Planar(dst),
+                (w, h),
+                &kernels,
+                &mut ws,
+            )?;
+        }
+        Tensor::from_vec(output, (n, 3, h, w), &self.device)
+    }
+
+    /// [`Self::stylize`] as a Candle graph, op by op, on any device: the reference the CPU engine
+    /// is tested against.
+    pub fn stylize_graph(
+        &self,
+        frame: &Tensor,
+        kernels: &StyleKernels,
+    ) -> candle_core::Result<Tensor> {
         let (_, c, h, w) = frame.dims4()?;
         if c != 3 {
             candle_core::bail!(

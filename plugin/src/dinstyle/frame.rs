@@ -4,11 +4,7 @@ use gst_video::VideoFormat;
 use image::RgbImage;
 
 /// Where R, G and B sit in one pixel of a packed format, and how many bytes a pixel takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Layout {
-    pub rgb: [usize; 3],
-    pub bytes_per_pixel: usize,
-}
+pub use dinstyle::cpu::PixelLayout as Layout;
 
 /// The formats the element accepts, in caps preference order.
 pub const FORMATS: [VideoFormat; 9] = [
@@ -23,22 +19,27 @@ pub const FORMATS: [VideoFormat; 9] = [
     VideoFormat::Rgb,
 ];
 
-impl Layout {
-    pub fn of(format: VideoFormat) -> Option<Layout> {
-        let (rgb, bytes_per_pixel) = match format {
-            VideoFormat::Rgbx | VideoFormat::Rgba => ([0, 1, 2], 4),
-            VideoFormat::Bgrx | VideoFormat::Bgra => ([2, 1, 0], 4),
-            VideoFormat::Xrgb | VideoFormat::Argb => ([1, 2, 3], 4),
-            VideoFormat::Xbgr | VideoFormat::Abgr => ([3, 2, 1], 4),
-            VideoFormat::Rgb => ([0, 1, 2], 3),
-            _ => return None,
-        };
-        Some(Layout {
-            rgb,
-            bytes_per_pixel,
-        })
-    }
+/// The layout of one of [`FORMATS`].
+pub fn layout_of(format: VideoFormat) -> Option<Layout> {
+    let (rgb, bytes_per_pixel) = match format {
+        VideoFormat::Rgbx | VideoFormat::Rgba => ([0, 1, 2], 4),
+        VideoFormat::Bgrx | VideoFormat::Bgra => ([2, 1, 0], 4),
+        VideoFormat::Xrgb | VideoFormat::Argb => ([1, 2, 3], 4),
+        VideoFormat::Xbgr | VideoFormat::Abgr => ([3, 2, 1], 4),
+        VideoFormat::Rgb => ([0, 1, 2], 3),
+        _ => return None,
+    };
+    Some(Layout {
+        rgb,
+        bytes_per_pixel,
+    })
 }
+
+/// The layout of [`RgbImage`] pixels.
+pub const RGB: Layout = Layout {
+    rgb: [0, 1, 2],
+    bytes_per_pixel: 3,
+};
 
 /// Reads the RGB pixels of a `width` x `height` frame whose rows start every `stride` bytes.
 pub fn read_rgb(data: &[u8], stride: usize, width: u32, height: u32, layout: Layout) -> RgbImage {
@@ -73,19 +74,19 @@ mod tests {
     fn every_format_has_a_layout() {
         gst::init().unwrap();
         for f in FORMATS {
-            let l = Layout::of(f).unwrap();
+            let l = layout_of(f).unwrap();
             let info = gst_video::VideoFormatInfo::from_format(f);
             assert_eq!(l.bytes_per_pixel, info.pixel_stride()[0] as usize, "{f:?}");
             let offsets: Vec<usize> = (0..3).map(|c| info.poffset()[c] as usize).collect();
             assert_eq!(l.rgb.to_vec(), offsets, "{f:?}");
         }
-        assert!(Layout::of(VideoFormat::I420).is_none());
+        assert!(layout_of(VideoFormat::I420).is_none());
     }
 
     #[test]
     fn round_trip_keeps_alpha_and_padding() {
         // BGRA, 3x2 pixels, rows padded to 16 bytes.
-        let layout = Layout::of(VideoFormat::Bgra).unwrap();
+        let layout = layout_of(VideoFormat::Bgra).unwrap();
         let stride = 16;
         let mut data: Vec<u8> = (0..stride * 2).map(|i| i as u8).collect();
         let rgb = read_rgb(&data, stride, 3, 2, layout);
@@ -108,7 +109,7 @@ mod tests {
 
     #[test]
     fn three_byte_rgb() {
-        let layout = Layout::of(VideoFormat::Rgb).unwrap();
+        let layout = layout_of(VideoFormat::Rgb).unwrap();
         let data = [1, 2, 3, 4, 5, 6, 0, 0];
         let rgb = read_rgb(&data, 8, 2, 1, layout);
         assert_eq!(rgb.into_raw(), vec![1, 2, 3, 4, 5, 6]);

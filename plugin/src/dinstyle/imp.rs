@@ -9,6 +9,7 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
+use dinstyle::cpu::{CpuKernels, FrameIn, FrameOut, Workspace};
 use dinstyle::{image_io, DinModel, StyleKernels};
 use gst::glib;
 use gst::prelude::*;
@@ -74,6 +75,10 @@ struct PendingStyle {
 struct State {
     model: Arc<DinModel>,
     kernels: StyleKernels,
+    /// `kernels` for the CPU engine (CPU device only).
+    cpu_kernels: Option<CpuKernels>,
+    /// The CPU engine's buffers, reused from frame to frame.
+    workspace: Workspace,
     style_serial: u64,
     pending: Option<PendingStyle>,
     layout: Option<Layout>,
@@ -109,6 +114,32 @@ fn encode_style(model: &DinModel, path: &str, style_size: u32) -> StyleResult {
     }
 }
 
+/// The CPU engine's form of `kernels`, when the model runs on the CPU.
+fn cpu_kernels_for(
+    model: &DinModel,
+    kernels: &StyleKernels,
+) -> dinstyle::Result<Option<CpuKernels>> {
+    Ok(match model.cpu_net() {
+        Some(_) => Some(CpuKernels::new(kernels)?),
+        None => None,
+    })
+}
+
+/// A mapped packed-RGB frame.
+struct Packed<D> {
+    data: D,
+    stride: usize,
+    size: (usize, usize),
+    layout: Layout,
+}
+
+impl Packed<&[u8]> {
+    fn to_rgb(&self) -> RgbImage {
+        let (w, h) = self.size;
+        frame::read_rgb(self.data, self.stride, w as u32, h as u32, self.layout)
+    }
+}
+
 impl DinStyle {
     /// Builds the state: device, model, first style. Errors are user-facing messages.
     fn build_state(&self, settings: &Settings) -> Result<State, gst::ErrorMessage> {
@@ -134,9 +165,13 @@ impl DinStyle {
         };
         let kernels = encode_style(&model, style, settings.style_size)
             .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e)))?;
+        let cpu_kernels = cpu_kernels_for(&model, &kernels)
+            .map_err(|e| gst::error_msg!(gst::LibraryError::Failed, ("{}", e)))?;
         Ok(State {
             model: Arc::new(model),
             kernels,
+            cpu_kernels,
+            workspace: Workspace::new(),
             style_serial: settings.style_serial,
             pending: None,
             layout: None,
@@ -192,10 +227,18 @@ impl DinStyle {
         let (path, serial) = (pending.path.clone(), pending.serial);
         state.pending = None;
         match outcome {
-            Ok(kernels) => {
-                gst::info!(CAT, imp = self, "style {serial} '{path}' is now active");
-                state.kernels = kernels;
-            }
+            Ok(kernels) => match cpu_kernels_for(&state.model, &kernels) {
+                Ok(cpu) => {
+                    gst::info!(CAT, imp = self, "style {serial} '{path}' is now active");
+                    state.kernels = kernels;
+                    state.cpu_kernels = cpu;
+                }
+                Err(e) => gst::element_imp_warning!(
+                    self,
+                    gst::LibraryError::Failed,
+                    ("{}; keeping the previous style", e)
+                ),
+            },
             Err(e) => gst::element_imp_warning!(
                 self,
                 gst::ResourceError::OpenRead,
@@ -204,32 +247,77 @@ impl DinStyle {
         }
     }
 
-    /// Stylizes one RGB image at the processing size, returning it at its own size.
-    fn paint(state: &State, settings: &Settings, rgb: RgbImage) -> dinstyle::Result<RgbImage> {
-        let (w, h) = rgb.dimensions();
-        let scaled = settings.processing_size > 0 && w.min(h) > settings.processing_size;
-        let work = if scaled {
-            image_io::resize_short_side(&rgb, settings.processing_size)
+    /// Paints one packed frame from `input` into the colour bytes of `output`, at the
+    /// processing size.
+    fn paint(
+        state: &mut State,
+        settings: &Settings,
+        input: &Packed<&[u8]>,
+        output: &mut Packed<&mut [u8]>,
+    ) -> dinstyle::Result<()> {
+        let (w, h) = input.size;
+        let scaled = settings.processing_size > 0 && w.min(h) as u32 > settings.processing_size;
+        let model = state.model.clone();
+        let own_kernels;
+        let (kernels, cpu_kernels) = if settings.alpha < 1.0 {
+            let rgb = input.to_rgb();
+            let own = image_io::fit_style(&rgb, OWN_STYLE_SIZE);
+            let own = model.encode_style(&image_io::to_tensor(&own, model.device())?)?;
+            let mixed = state.kernels.with_alpha(&own, settings.alpha)?;
+            own_kernels = (cpu_kernels_for(&model, &mixed)?, mixed);
+            (&own_kernels.1, own_kernels.0.as_ref())
         } else {
-            rgb // no copy of the frame at full size
+            (&state.kernels, state.cpu_kernels.as_ref())
         };
-        let device = state.model.device();
-        let frame = image_io::to_tensor(&work, device)?;
-        let kernels = if settings.alpha < 1.0 {
-            let own = image_io::fit_style(&work, OWN_STYLE_SIZE);
-            let own = state
-                .model
-                .encode_style(&image_io::to_tensor(&own, device)?)?;
-            state.kernels.with_alpha(&own, settings.alpha)?
-        } else {
-            state.kernels.clone()
-        };
-        let out = image_io::from_tensor(&state.model.stylize(&frame, &kernels)?)?;
-        Ok(if scaled {
-            image_io::resize_to(&out, (w, h))
-        } else {
-            out
-        })
+        match (model.cpu_net(), cpu_kernels) {
+            // The common case: straight from the mapped input to the mapped output.
+            (Some(net), Some(k)) if !scaled => {
+                let src = FrameIn::Packed {
+                    data: input.data,
+                    stride: input.stride,
+                    layout: input.layout,
+                };
+                let dst = FrameOut::Packed {
+                    data: output.data,
+                    stride: output.stride,
+                    layout: output.layout,
+                };
+                Ok(net.stylize(src, dst, (w, h), k, &mut state.workspace)?)
+            }
+            (net, k) => {
+                let rgb = input.to_rgb();
+                let work = if scaled {
+                    image_io::resize_short_side(&rgb, settings.processing_size)
+                } else {
+                    rgb
+                };
+                let painted = match (net, k) {
+                    (Some(net), Some(k)) => {
+                        let (ww, wh) = (work.width() as usize, work.height() as usize);
+                        let mut out = RgbImage::new(work.width(), work.height());
+                        let src = FrameIn::Packed {
+                            data: &work,
+                            stride: 3 * ww,
+                            layout: frame::RGB,
+                        };
+                        let dst = FrameOut::Packed {
+                            data: &mut out,
+                            stride: 3 * ww,
+                            layout: frame::RGB,
+                        };
+                        net.stylize(src, dst, (ww, wh), k, &mut state.workspace)?;
+                        out
+                    }
+                    _ => {
+                        let t = image_io::to_tensor(&work, model.device())?;
+                        image_io::from_tensor(&model.stylize(&t, kernels)?)?
+                    }
+                };
+                let painted = image_io::resize_to(&painted, (w as u32, h as u32));
+                frame::write_rgb(&painted, output.data, output.stride, output.layout);
+                Ok(())
+            }
+        }
     }
 
     /// Tracks the processing latency; tells the pipeline when it grew past what was reported.
@@ -433,7 +521,7 @@ impl VideoFilterImpl for DinStyle {
         outcaps: &gst::Caps,
         out_info: &gst_video::VideoInfo,
     ) -> Result<(), gst::LoggableError> {
-        let layout = Layout::of(in_info.format()).ok_or_else(|| {
+        let layout = frame::layout_of(in_info.format()).ok_or_else(|| {
             gst::loggable_error!(CAT, "unsupported format {:?}", in_info.format())
         })?;
         let settings = lock(&self.settings).clone();
@@ -445,9 +533,26 @@ impl VideoFilterImpl for DinStyle {
         // One frame of the negotiated size, stylized now, gives the latency we report and warms
         // up the model before the first real frame.
         let (w, h) = (in_info.width(), in_info.height());
-        let grey = RgbImage::from_pixel(w, h, image::Rgb([128; 3]));
+        let stride = w as usize * layout.bytes_per_pixel;
+        let grey = vec![128u8; stride * h as usize];
+        let mut scratch = grey.clone();
+        let size = (w as usize, h as usize);
         let started = Instant::now();
-        let warm = catch_unwind(AssertUnwindSafe(|| Self::paint(state, &settings, grey)));
+        let warm = catch_unwind(AssertUnwindSafe(|| {
+            let input = Packed {
+                data: &grey[..],
+                stride,
+                size,
+                layout,
+            };
+            let mut output = Packed {
+                data: &mut scratch[..],
+                stride,
+                size,
+                layout,
+            };
+            Self::paint(state, &settings, &input, &mut output)
+        }));
         if !matches!(warm, Ok(Ok(_))) {
             return Err(gst::loggable_error!(CAT, "cannot stylize {w}x{h} frames"));
         }
@@ -484,12 +589,37 @@ impl VideoFilterImpl for DinStyle {
         let in_stride = inframe.plane_stride()[0] as usize;
         let out_stride = outframe.plane_stride()[0] as usize;
         let in_data = inframe.plane_data(0).map_err(|_| gst::FlowError::Error)?;
+        let out_data = outframe
+            .plane_data_mut(0)
+            .map_err(|_| gst::FlowError::Error)?;
+        // Alpha and padding bytes come from the input; the painted colours go over them.
+        let row = (w as usize * layout.bytes_per_pixel)
+            .min(in_stride)
+            .min(out_stride);
+        for (dst, src) in out_data
+            .chunks_mut(out_stride)
+            .zip(in_data.chunks(in_stride))
+        {
+            dst[..row].copy_from_slice(&src[..row]);
+        }
+        let size = (w as usize, h as usize);
         let painted = catch_unwind(AssertUnwindSafe(|| {
-            let rgb = frame::read_rgb(in_data, in_stride, w, h, layout);
-            Self::paint(state, &settings, rgb)
+            let input = Packed {
+                data: in_data,
+                stride: in_stride,
+                size,
+                layout,
+            };
+            let mut output = Packed {
+                data: out_data,
+                stride: out_stride,
+                size,
+                layout,
+            };
+            Self::paint(state, &settings, &input, &mut output)
         }));
-        let painted = match painted {
-            Ok(Ok(img)) => img,
+        match painted {
+            Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 gst::element_imp_error!(
                     self,
@@ -506,21 +636,7 @@ impl VideoFilterImpl for DinStyle {
                 );
                 return Err(gst::FlowError::Error);
             }
-        };
-        let out_data = outframe
-            .plane_data_mut(0)
-            .map_err(|_| gst::FlowError::Error)?;
-        // Alpha and padding bytes come from the input; then the painted colours go over them.
-        let row = (w as usize * layout.bytes_per_pixel)
-            .min(in_stride)
-            .min(out_stride);
-        for (dst, src) in out_data
-            .chunks_mut(out_stride)
-            .zip(in_data.chunks(in_stride))
-        {
-            dst[..row].copy_from_slice(&src[..row]);
         }
-        frame::write_rgb(&painted, out_data, out_stride, layout);
         self.record_latency(state, started.elapsed());
         Ok(gst::FlowSuccess::Ok)
     }

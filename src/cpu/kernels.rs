@@ -1,0 +1,441 @@
+//! Row kernels of the CPU engine. Feature maps are stored row-interleaved ("HCW": row `y` holds
+//! all channels of that row, one after the other), so that every operation is parallel over
+//! output rows and each row's working set stays in cache.
+//!
+//! Each kernel is written once over `LANES`-wide register blocks and compiled per instruction
+//! set by [`dispatch!`].
+
+use super::simd::{dispatch, madd, Isa, Level};
+
+/// Output channels computed together: each loaded input vector feeds this many FMAs.
+const BLOCK: usize = 8;
+
+/// Index of `i` in `[-1, n]` after reflection padding of 1 (`n >= 2`).
+#[inline(always)]
+pub fn reflect(i: isize, n: usize) -> usize {
+    if i < 0 {
+        (-i) as usize
+    } else if i as usize >= n {
+        2 * n - 2 - i as usize
+    } else {
+        i as usize
+    }
+}
+
+#[inline(always)]
+fn load<const L: usize>(src: &[f32], at: usize, n: usize) -> [f32; L] {
+    let mut v = [0f32; L];
+    if n == L {
+        // A constant length: one vector load, not a `memcpy` call.
+        v.copy_from_slice(&src[at..at + L]);
+    } else {
+        for (d, s) in v.iter_mut().zip(&src[at..at + n]) {
+            *d = *s;
+        }
+    }
+    v
+}
+
+/// `CB` output channels of a dense 3x3 convolution over `n <= L` pixels starting at `x`.
+/// `rows[dy]` is an input row reflect-padded to `wp + 2` columns per channel.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn dense3x3_block<const L: usize, const F: bool, const CB: usize>(
+    rows: [&[f32]; 3],
+    cin: usize,
+    wp: usize,
+    x: usize,
+    n: usize,
+    weight: &[f32],
+    co0: usize,
+    bias: &[f32],
+    cout: usize,
+    acc: &mut [[f32; L]; CB],
+) {
+    for (j, a) in acc.iter_mut().enumerate() {
+        *a = [if co0 + j < cout { bias[co0 + j] } else { 0.0 }; L];
+    }
+    for ci in 0..cin {
+        for (dy, row) in rows.iter().enumerate() {
+            let plane = &row[ci * (wp + 2)..(ci + 1) * (wp + 2)];
+            for dx in 0..3 {
+                let v = load::<L>(plane, x + dx, n);
+                for (j, a) in acc.iter_mut().enumerate() {
+                    let co = (co0 + j).min(cout - 1);
+                    let k = weight[((co * cin + ci) * 3 + dy) * 3 + dx];
+                    for l in 0..L {
+                        a[l] = madd::<F>(k, v[l], a[l]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn dense3x3_row_body<const L: usize, const F: bool>(
+    rows: [&[f32]; 3],
+    cin: usize,
+    wp: usize,
+    weight: &[f32],
+    bias: &[f32],
+    relu: bool,
+    out: &mut [f32],
+) {
+    let cout = bias.len();
+    let mut x = 0;
+    while x < wp {
+        let n = L.min(wp - x);
+        let mut co0 = 0;
+        while co0 < cout {
+            let mut acc = [[0f32; L]; BLOCK];
+            dense3x3_block::<L, F, BLOCK>(rows, cin, wp, x, n, weight, co0, bias, cout, &mut acc);
+            for (j, a) in acc.iter().enumerate().take(cout - co0) {
+                let dst = &mut out[(co0 + j) * wp + x..][..n];
+                for (d, v) in dst.iter_mut().zip(a) {
+                    *d = if relu { v.max(0.0) } else { *v };
+                }
+            }
+            co0 += BLOCK;
+        }
+        x += L;
+    }
+}
+
+dispatch!(
+    /// One output row `[cout][wp]` of a dense 3x3 convolution; `rows` are the three input rows
+    /// (`[cin][wp + 2]`, reflect-padded), `weight` is `[cout][cin][3][3]`.
+    dense3x3_row => dense3x3_row_body(
+        rows: [&[f32]; 3], cin: usize, wp: usize, weight: &[f32], bias: &[f32], relu: bool,
+        out: &mut [f32],
+    )
+);
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_row_body<const L: usize, const F: bool>(
+    rows: [&[f32]; 3],
+    w: usize,
+    stride: usize,
+    weight: &[f32],
+    bias: &[f32],
+    relu: bool,
+    scratch: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    let wo = (w - 1) / stride + 1;
+    let act = |v: f32| if relu { v.max(0.0) } else { v };
+    for (c, o) in out.chunks_exact_mut(wo).enumerate() {
+        let k = &weight[c * 9..c * 9 + 9];
+        let r = rows.map(|row| &row[c * w..(c + 1) * w]);
+        let tap = |ox: usize| {
+            let xc = (ox * stride) as isize;
+            let cols = [reflect(xc - 1, w), xc as usize, reflect(xc + 1, w)];
+            let mut a = bias[c];
+            for dy in 0..3 {
+                for dx in 0..3 {
+                    a = madd::<F>(k[dy * 3 + dx], r[dy][cols[dx]], a);
+                }
+            }
+            act(a)
+        };
+        // Columns whose taps need no reflection: `[1, end)`.
+        let end = if stride == 1 { w - 1 } else { (w - 2) / 2 + 1 };
+        o[0] = tap(0);
+        // Stride 2: even and odd columns apart, so every tap is a contiguous load
+        // (input columns 2x - 1, 2x, 2x + 1 are odd[x - 1], even[x], odd[x]).
+        let taps: [[&[f32]; 3]; 3] = if stride == 1 {
+            r.map(|row| [&row[..w - 1], &row[1..], &row[2..]])
+        } else {
+            let half = w / 2;
+            scratch.resize(6 * half, 0.0);
+            for (dy, row) in r.iter().enumerate() {
+                let (even, odd) = scratch[dy * 2 * half..(dy + 1) * 2 * half].split_at_mut(half);
+                for ((e, o), pair) in even.iter_mut().zip(odd.iter_mut()).zip(row.chunks_exact(2)) {
+                    *e = pair[0];
+                    *o = pair[1];
+                }
+            }
+            let part = |dy: usize, odd: bool| &scratch[(dy * 2 + odd as usize) * half..][..half];
+            [0, 1, 2].map(|dy| [part(dy, true), &part(dy, false)[1..], &part(dy, true)[1..]])
+        };
+        // `taps[dy][dx][x - 1]` is the input under tap (dy, dx) of output column x.
+        #[cfg(target_arch = "x86_64")]
+        if L == 16 {
+            // SAFETY: `dispatch!` compiles `L = 16` only for CPUs with AVX-512; sizes are
+            // checked inside.
+            unsafe {
+                super::pointwise_x86::depthwise_taps_avx512(&taps, k, bias[c], relu, end, o);
+            }
+            for (ox, d) in o.iter_mut().enumerate().skip(end.max(1)) {
+                *d = tap(ox);
+            }
+            continue;
+        }
+        let mut x = 1;
+        while x < end {
+            let n = L.min(end - x);
+            let mut acc = [bias[c]; L];
+            for (dy, row_taps) in taps.iter().enumerate() {
+                for (dx, t) in row_taps.iter().enumerate() {
+                    let kk = k[dy * 3 + dx];
+                    let v = load::<L>(t, x - 1, n);
+                    for l in 0..L {
+                        acc[l] = madd::<F>(kk, v[l], acc[l]);
+                    }
+                }
+            }
+            if n == L {
+                let dst: &mut [f32; L] = (&mut o[x..x + L]).try_into().unwrap();
+                for l in 0..L {
+                    dst[l] = act(acc[l]);
+                }
+            } else {
+                for (d, a) in o[x..x + n].iter_mut().zip(acc) {
+                    *d = act(a);
+                }
+            }
+            x += L;
+        }
+        for (ox, d) in o.iter_mut().enumerate().skip(end.max(1)) {
+            *d = tap(ox);
+        }
+    }
+}
+
+dispatch!(
+    /// One output row `[c][wo]` of a depthwise 3x3 convolution with reflection padding;
+    /// `rows` are the input rows `[c][w]` at `y*stride - 1, y*stride, y*stride + 1` (reflected).
+    /// Stride 2 needs an even `w`; `scratch` is reused working memory.
+    depthwise_row => depthwise_row_body(
+        rows: [&[f32]; 3], w: usize, stride: usize, weight: &[f32], bias: &[f32], relu: bool,
+        scratch: &mut Vec<f32>, out: &mut [f32],
+    )
+);
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn pointwise_blocks<const L: usize, const F: bool, const CB: usize>(
+    src: &[f32],
+    cin: usize,
+    w: usize,
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    relu_in: bool,
+    relu_out: bool,
+    accumulate: bool,
+    dst: &mut [f32],
+) {
+    let cout = weight.len() / cin;
+    let mut x = 0;
+    while x < w {
+        let n = L.min(w - x);
+        let mut co0 = 0;
+        while co0 < cout {
+            let mut acc = [[0f32; L]; CB];
+            for (j, a) in acc.iter_mut().enumerate() {
+                let co = co0 + j;
+                if co < cout {
+                    if accumulate {
+                        *a = load::<L>(dst, co * w + x, n);
+                    }
+                    if let Some(b) = bias {
+                        for v in a.iter_mut() {
+                            *v += b[co];
+                        }
+                    }
+                }
+            }
+            for ci in 0..cin {
+                let mut v = load::<L>(src, ci * w + x, n);
+                if relu_in {
+                    for e in v.iter_mut() {
+                        *e = e.max(0.0);
+                    }
+                }
+                for (j, a) in acc.iter_mut().enumerate() {
+                    let k = weight[(co0 + j).min(cout - 1) * cin + ci];
+                    for l in 0..L {
+                        a[l] = madd::<F>(k, v[l], a[l]);
+                    }
+                }
+            }
+            for (j, a) in acc.iter().enumerate().take(cout - co0) {
+                let d = &mut dst[(co0 + j) * w + x..][..n];
+                for (d, v) in d.iter_mut().zip(a) {
+                    *d = if relu_out { v.max(0.0) } else { *v };
+                }
+            }
+            co0 += CB;
+        }
+        x += L;
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn pointwise_row_body<const L: usize, const F: bool>(
+    src: &[f32],
+    cin: usize,
+    w: usize,
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    relu_in: bool,
+    relu_out: bool,
+    accumulate: bool,
+    dst: &mut [f32],
+) {
+    // 32 vector registers with AVX-512: 16 accumulators; 16 with AVX2: 8.
+    if L == 16 {
+        pointwise_blocks::<L, F, 16>(
+            src, cin, w, weight, bias, relu_in, relu_out, accumulate, dst,
+        )
+    } else {
+        pointwise_blocks::<L, F, BLOCK>(
+            src, cin, w, weight, bias, relu_in, relu_out, accumulate, dst,
+        )
+    }
+}
+
+/// One row of a 1x1 convolution: `dst[co] (+)= bias[co] + sum_ci weight[co][ci] * src[ci]`,
+/// with optional ReLU on the input and on the output. `dst` is `[cout][w]`.
+#[allow(clippy::too_many_arguments)]
+pub fn pointwise_row(
+    level: Level,
+    src: &[f32],
+    cin: usize,
+    w: usize,
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    relu_in: bool,
+    relu_out: bool,
+    accumulate: bool,
+    dst: &mut [f32],
+) {
+    // SAFETY: a `Level` is only made by detection; the sizes are checked inside.
+    #[cfg(target_arch = "x86_64")]
+    match level.0 {
+        Isa::Avx512 => {
+            return unsafe {
+                super::pointwise_x86::pointwise_row_avx512(
+                    src, cin, w, weight, bias, relu_in, relu_out, accumulate, dst,
+                )
+            }
+        }
+        Isa::Avx2 => {
+            return unsafe {
+                super::pointwise_x86::pointwise_row_avx2(
+                    src, cin, w, weight, bias, relu_in, relu_out, accumulate, dst,
+                )
+            }
+        }
+        Isa::Generic => {}
+    }
+    pointwise_row_portable(
+        level, src, cin, w, weight, bias, relu_in, relu_out, accumulate, dst,
+    )
+}
+
+dispatch!(
+    /// [`pointwise_row`] from the portable kernel.
+    pointwise_row_portable => pointwise_row_body(
+        src: &[f32], cin: usize, w: usize, weight: &[f32], bias: Option<&[f32]>, relu_in: bool,
+        relu_out: bool, accumulate: bool, dst: &mut [f32],
+    )
+);
+
+#[inline(always)]
+fn row_sums_body<const L: usize, const F: bool>(row: &[f32], w: usize, sums: &mut [[f64; 2]]) {
+    for (c, s) in sums.iter_mut().enumerate() {
+        let plane = &row[c * w..(c + 1) * w];
+        let (mut a, mut b) = ([0f32; L], [0f32; L]);
+        let mut chunks = plane.chunks_exact(L);
+        for ch in &mut chunks {
+            for l in 0..L {
+                a[l] += ch[l];
+                b[l] = madd::<F>(ch[l], ch[l], b[l]);
+            }
+        }
+        let tail = chunks.remainder();
+        let sum = a.iter().sum::<f32>() + tail.iter().sum::<f32>();
+        let sq = b.iter().sum::<f32>() + tail.iter().map(|v| v * v).sum::<f32>();
+        s[0] += sum as f64;
+        s[1] += sq as f64;
+    }
+}
+
+dispatch!(
+    /// Adds each channel's sum and sum of squares over one row `[c][w]` to `sums[c]`.
+    row_sums => row_sums_body(row: &[f32], w: usize, sums: &mut [[f64; 2]])
+);
+
+#[inline(always)]
+fn upsample2x_row_body<const L: usize, const F: bool>(
+    near: &[f32],
+    far: &[f32],
+    w: usize,
+    tmp: &mut [f32],
+    out: &mut [f32],
+) {
+    let wf = 2 * w;
+    for ((o, a), b) in out
+        .chunks_exact_mut(wf)
+        .zip(near.chunks_exact(w))
+        .zip(far.chunks_exact(w))
+    {
+        let v = &mut tmp[..w];
+        for ((v, a), b) in v.iter_mut().zip(a).zip(b) {
+            *v = madd::<F>(0.75, *a, 0.25 * b);
+        }
+        o[0] = v[0];
+        o[wf - 1] = v[w - 1];
+        for (pair, q) in o[1..wf - 1].chunks_exact_mut(2).zip(v.windows(2)) {
+            pair[0] = madd::<F>(0.75, q[0], 0.25 * q[1]);
+            pair[1] = madd::<F>(0.25, q[0], 0.75 * q[1]);
+        }
+    }
+}
+
+dispatch!(
+    /// One row of bilinear x2 up-sampling (`align_corners = false`, as PyTorch) for every
+    /// channel: `out` is `[c][2w]`; `near` and `far` are the source rows `[c][w]` weighted 3/4
+    /// and 1/4; `tmp` holds `w` values.
+    upsample2x_row => upsample2x_row_body(
+        near: &[f32], far: &[f32], w: usize, tmp: &mut [f32], out: &mut [f32],
+    )
+);
+
+/// Source rows of up-sampled row `y` (of `2h`): the nearer and the farther half-resolution row.
+pub fn upsample_rows(y: usize, h: usize) -> (usize, usize) {
+    let i = y / 2;
+    if y.is_multiple_of(2) {
+        (i, i.saturating_sub(1))
+    } else {
+        (i, (i + 1).min(h - 1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upsampling_matches_pytorch_weights() {
+        // torch.nn.functional.interpolate([[0, 4, 8]], scale_factor=2, mode="linear")
+        let mut out = vec![0f32; 6];
+        let row = [0.0, 4.0, 8.0];
+        upsample2x_row(
+            super::super::simd::Level::get(),
+            &row,
+            &row,
+            3,
+            &mut [0.0; 3],
+            &mut out,
+        );
+        assert_eq!(out, [0.0, 1.0, 3.0, 5.0, 7.0, 8.0]);
+        assert_eq!(upsample_rows(0, 3), (0, 0));
+        assert_eq!(upsample_rows(5, 3), (2, 2));
+        assert_eq!(upsample_rows(2, 3), (1, 0));
+    }
+}

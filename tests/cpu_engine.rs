@@ -1,0 +1,160 @@
+//! The CPU engine (`dinstyle::cpu`) against the Candle graph of the same model
+//! (`DinModel::stylize_graph`, itself checked against PyTorch in `parity.rs`), at frame sizes
+//! that exercise padding, cropping and the register-block tails, with every instruction set
+//! this CPU has, for planar tensors and for packed 8-bit frames.
+
+use candle_core::{Device, Tensor};
+use dinstyle::cpu::{simd::Level, CpuKernels, FrameIn, FrameOut, PixelLayout, Workspace};
+use dinstyle::{image_io, DinModel};
+
+fn style_kernels(model: &DinModel) -> dinstyle::StyleKernels {
+    // A procedural style (no file needed): diagonal colour bands.
+    let img = image::RgbImage::from_fn(96, 80, |x, y| {
+        image::Rgb([
+            (x * 7 % 256) as u8,
+            ((x + y) * 5 % 256) as u8,
+            (y * 11 % 256) as u8,
+        ])
+    });
+    model
+        .encode_style(&image_io::to_tensor(&img, &Device::Cpu).unwrap())
+        .unwrap()
+}
+
+fn content(w: u32, h: u32) -> image::RgbImage {
+    image::RgbImage::from_fn(w, h, |x, y| {
+        let v = ((x as f32 * 0.31).sin() * (y as f32 * 0.17).cos() * 120.0 + 128.0) as u8;
+        image::Rgb([v, (x * 255 / w.max(2)) as u8, (y * 255 / h.max(2)) as u8])
+    })
+}
+
+const SIZES: [(u32, u32); 7] = [
+    (1, 1),
+    (7, 5),
+    (13, 10),
+    (33, 17),
+    (64, 36),
+    (130, 66),
+    (17, 1),
+];
+
+#[test]
+fn planar_output_matches_the_graph_at_every_level() {
+    let model = DinModel::bundled(&Device::Cpu).unwrap();
+    let style = style_kernels(&model);
+    let kernels = CpuKernels::new(&style).unwrap();
+    for level in Level::supported() {
+        let net = model.cpu_net().unwrap().clone().with_level(level);
+        let mut ws = Workspace::new();
+        for (w, h) in SIZES {
+            let t = image_io::to_tensor(&content(w, h), &Device::Cpu).unwrap();
+            let want = model.stylize_graph(&t, &style).unwrap();
+            let input = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let mut out = vec![0f32; input.len()];
+            let size = (w as usize, h as usize);
+            net.stylize(
+                FrameIn::Planar(&input),
+                FrameOut::Planar(&mut out),
+                size,
+                &kernels,
+                &mut ws,
+            )
+            .unwrap();
+            let got = Tensor::from_vec(out, want.dims(), &Device::Cpu).unwrap();
+            let err = (&got - &want).unwrap().abs().unwrap().max_all().unwrap();
+            let err = err.to_scalar::<f32>().unwrap();
+            assert!(err < 1e-4, "{} {w}x{h}: max abs error {err}", level.name());
+        }
+    }
+}
+
+#[test]
+fn packed_frames_match_the_graph_and_keep_other_bytes() {
+    let model = DinModel::bundled(&Device::Cpu).unwrap();
+    let style = style_kernels(&model);
+    let kernels = CpuKernels::new(&style).unwrap();
+    let net = model.cpu_net().unwrap();
+    let mut ws = Workspace::new();
+    let bgra = PixelLayout {
+        rgb: [2, 1, 0],
+        bytes_per_pixel: 4,
+    };
+    for (w, h) in SIZES {
+        let img = content(w, h);
+        let want = image_io::from_tensor(
+            &model
+                .stylize_graph(&image_io::to_tensor(&img, &Device::Cpu).unwrap(), &style)
+                .unwrap(),
+        )
+        .unwrap();
+        // BGRA rows padded to a stride of 4 extra bytes; alpha and padding set to 77.
+        let stride = w as usize * 4 + 4;
+        let mut frame = vec![77u8; stride * h as usize];
+        for (x, y, p) in img.enumerate_pixels() {
+            let at = y as usize * stride + x as usize * 4;
+            frame[at..at + 3].copy_from_slice(&[p[2], p[1], p[0]]);
+        }
+        let mut out = vec![77u8; frame.len()];
+        let input = FrameIn::Packed {
+            data: &frame,
+            stride,
+            layout: bgra,
+        };
+        let output = FrameOut::Packed {
+            data: &mut out,
+            stride,
+            layout: bgra,
+        };
+        net.stylize(input, output, (w as usize, h as usize), &kernels, &mut ws)
+            .unwrap();
+        let mut worst = 0;
+        for (x, y, p) in want.enumerate_pixels() {
+            let at = y as usize * stride + x as usize * 4;
+            for (c, i) in [2, 1, 0].into_iter().enumerate() {
+                worst = worst.max((out[at + i] as i32 - p[c] as i32).abs());
+            }
+            assert_eq!(out[at + 3], 77, "{w}x{h}: alpha byte changed");
+        }
+        assert!(worst <= 1, "{w}x{h}: a colour differs by {worst} levels");
+        for row in out.chunks(stride) {
+            assert_eq!(&row[stride - 4..], &[77; 4], "{w}x{h}: row padding changed");
+        }
+    }
+}
+
+#[test]
+fn mismatched_buffers_are_errors_not_panics() {
+    let model = DinModel::bundled(&Device::Cpu).unwrap();
+    let kernels = CpuKernels::new(&style_kernels(&model)).unwrap();
+    let net = model.cpu_net().unwrap();
+    let mut ws = Workspace::new();
+    let rgb = PixelLayout {
+        rgb: [0, 1, 2],
+        bytes_per_pixel: 3,
+    };
+    let small = vec![0u8; 10];
+    let mut out = vec![0u8; 3 * 8 * 8];
+    for size in [(8, 8), (0, 8)] {
+        let input = FrameIn::Packed {
+            data: &small,
+            stride: 24,
+            layout: rgb,
+        };
+        let output = FrameOut::Packed {
+            data: &mut out,
+            stride: 24,
+            layout: rgb,
+        };
+        assert!(net.stylize(input, output, size, &kernels, &mut ws).is_err());
+    }
+    let planar = vec![0f32; 3 * 4 * 4];
+    let mut planar_out = vec![0f32; 3 * 4 * 5];
+    let r = net.stylize(
+        FrameIn::Planar(&planar),
+        FrameOut::Planar(&mut planar_out),
+        (4, 4),
+        &kernels,
+        &mut ws,
+    );
+    assert!(r.is_err());
+}
