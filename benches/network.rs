@@ -12,11 +12,6 @@ use dinstyle::cpu::simd::Level;
 use dinstyle::cpu::{kernels, CpuKernels, FrameIn, FrameOut, PixelLayout, Workspace};
 use dinstyle::{image_io, DinModel};
 
-const RGBX: PixelLayout = PixelLayout {
-    rgb: [0, 1, 2],
-    bytes_per_pixel: 4,
-};
-
 fn frame(w: usize, h: usize) -> Vec<u8> {
     (0..w * h * 4).map(|i| (i * 7 % 251) as u8).collect()
 }
@@ -44,12 +39,12 @@ fn network(c: &mut Criterion) {
                         let src = FrameIn::Packed {
                             data: &input,
                             stride: 4 * w,
-                            layout: RGBX,
+                            layout: PixelLayout::RGBX,
                         };
                         let dst = FrameOut::Packed {
                             data: &mut out,
                             stride: 4 * w,
-                            layout: RGBX,
+                            layout: PixelLayout::RGBX,
                         };
                         net.stylize(src, dst, (w, h), &kernels, &mut ws).unwrap()
                     })

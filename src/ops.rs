@@ -5,6 +5,8 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
+use crate::cpu::kernels::reflect;
+
 /// Depthwise 3x3 convolution with reflection padding of 1 and stride 1 or 2, on any device.
 pub fn depthwise3x3(x: &Tensor, weight: &Tensor, bias: &Tensor, stride: usize) -> Result<Tensor> {
     if x.device().is_cpu() {
@@ -41,17 +43,6 @@ fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]>
     match l.contiguous_offsets() {
         Some((start, end)) => Ok(&data[start..end]),
         None => candle_core::bail!("depthwise3x3: {what} must be contiguous"),
-    }
-}
-
-/// Index of `i` in [-1, n] after reflection padding of 1.
-fn reflect(i: isize, n: usize) -> usize {
-    if i < 0 {
-        (-i) as usize
-    } else if i as usize >= n {
-        2 * n - 2 - i as usize
-    } else {
-        i as usize
     }
 }
 

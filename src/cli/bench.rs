@@ -92,14 +92,21 @@ fn summary(mut times: Vec<Duration>) -> [f64; 3] {
     [at(0.5), at(0.1), at(0.9)]
 }
 
-/// Times `run` per the warm-up, frame count and time budget.
-fn time_frames(args: &BenchArgs, mut run: impl FnMut() -> Result<()>) -> Result<Vec<Duration>> {
+/// Style encodings timed at most: one per style in real use, so a few give a stable median.
+const STYLE_RUNS: usize = 10;
+
+/// Times `run` `frames` times after the warm-up, or fewer if the time budget runs out.
+fn time_frames(
+    args: &BenchArgs,
+    frames: usize,
+    mut run: impl FnMut() -> Result<()>,
+) -> Result<Vec<Duration>> {
     for _ in 0..args.warmup {
         run()?;
     }
     let budget = Instant::now();
-    let mut times = Vec::with_capacity(args.frames);
-    while times.len() < args.frames.max(1)
+    let mut times = Vec::with_capacity(frames);
+    while times.len() < frames.max(1)
         && (times.len() < 5 || budget.elapsed().as_secs_f64() < args.seconds)
     {
         let start = Instant::now();
@@ -152,7 +159,7 @@ fn bench(args: &BenchArgs) -> Result<()> {
     };
     let style = image_io::to_tensor(&style_image(args)?, &device)?;
     let mut kernels: Option<StyleKernels> = None;
-    let style_times = time_frames(args, || {
+    let style_times = time_frames(args, args.frames.min(STYLE_RUNS), || {
         let k = model.encode_style(&style)?;
         device.synchronize()?;
         kernels = Some(k);
@@ -186,15 +193,12 @@ fn bench(args: &BenchArgs) -> Result<()> {
     }
     let cpu_kernels = CpuKernels::new(&kernels)?;
     let mut ws = Workspace::new();
-    let layout = PixelLayout {
-        rgb: [0, 1, 2],
-        bytes_per_pixel: 4,
-    };
+    let layout = PixelLayout::RGBX;
     for &(w, h) in &args.sizes {
         let frame = test_frame(w, h);
         let mut out = frame.clone();
         let times = match (path, model.cpu_net()) {
-            (BenchPath::Engine, Some(net)) => time_frames(args, || {
+            (BenchPath::Engine, Some(net)) => time_frames(args, args.frames, || {
                 let src = FrameIn::Packed {
                     data: &frame,
                     stride: 4 * w,
@@ -212,7 +216,7 @@ fn bench(args: &BenchArgs) -> Result<()> {
                     let i = 4 * (y as usize * w + x as usize);
                     image::Rgb([frame[i], frame[i + 1], frame[i + 2]])
                 });
-                time_frames(args, || {
+                time_frames(args, args.frames, || {
                     let t = image_io::to_tensor(&rgb, &device)?;
                     let y = model.stylize_graph(&t, &kernels)?;
                     image_io::from_tensor(&y)?;

@@ -13,6 +13,19 @@ pub struct PixelLayout {
     pub bytes_per_pixel: usize,
 }
 
+impl PixelLayout {
+    /// Three bytes per pixel, R G B (as `image::RgbImage`).
+    pub const RGB: PixelLayout = PixelLayout {
+        rgb: [0, 1, 2],
+        bytes_per_pixel: 3,
+    };
+    /// Four bytes per pixel, R G B and an unused or alpha byte.
+    pub const RGBX: PixelLayout = PixelLayout {
+        rgb: [0, 1, 2],
+        bytes_per_pixel: 4,
+    };
+}
+
 /// A frame to stylize.
 #[derive(Debug, Clone, Copy)]
 pub enum FrameIn<'a> {

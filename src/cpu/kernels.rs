@@ -216,7 +216,7 @@ dispatch!(
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn pointwise_blocks<const L: usize, const F: bool, const CB: usize>(
+fn pointwise_row_body<const L: usize, const F: bool>(
     src: &[f32],
     cin: usize,
     w: usize,
@@ -233,7 +233,7 @@ fn pointwise_blocks<const L: usize, const F: bool, const CB: usize>(
         let n = L.min(w - x);
         let mut co0 = 0;
         while co0 < cout {
-            let mut acc = [[0f32; L]; CB];
+            let mut acc = [[0f32; L]; BLOCK];
             for (j, a) in acc.iter_mut().enumerate() {
                 let co = co0 + j;
                 if co < cout {
@@ -267,34 +267,9 @@ fn pointwise_blocks<const L: usize, const F: bool, const CB: usize>(
                     *d = if relu_out { v.max(0.0) } else { *v };
                 }
             }
-            co0 += CB;
+            co0 += BLOCK;
         }
         x += L;
-    }
-}
-
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn pointwise_row_body<const L: usize, const F: bool>(
-    src: &[f32],
-    cin: usize,
-    w: usize,
-    weight: &[f32],
-    bias: Option<&[f32]>,
-    relu_in: bool,
-    relu_out: bool,
-    accumulate: bool,
-    dst: &mut [f32],
-) {
-    // 32 vector registers with AVX-512: 16 accumulators; 16 with AVX2: 8.
-    if L == 16 {
-        pointwise_blocks::<L, F, 16>(
-            src, cin, w, weight, bias, relu_in, relu_out, accumulate, dst,
-        )
-    } else {
-        pointwise_blocks::<L, F, BLOCK>(
-            src, cin, w, weight, bias, relu_in, relu_out, accumulate, dst,
-        )
     }
 }
 
@@ -338,7 +313,7 @@ pub fn pointwise_row(
 }
 
 dispatch!(
-    /// [`pointwise_row`] from the portable kernel.
+    /// [`pointwise_row`] from the portable kernel (x86 CPUs with AVX2 use `pointwise_x86`).
     pointwise_row_portable => pointwise_row_body(
         src: &[f32], cin: usize, w: usize, weight: &[f32], bias: Option<&[f32]>, relu_in: bool,
         relu_out: bool, accumulate: bool, dst: &mut [f32],

@@ -166,7 +166,8 @@ impl CpuKernels {
 /// Buffers for one frame size, reused across frames (`[rows][channels][columns]` each).
 #[derive(Debug, Default)]
 pub struct Workspace {
-    padded: (usize, usize),
+    /// What the buffers are sized for: channel widths and padded frame size.
+    shape: ([usize; 3], usize, usize),
     input: Vec<f32>,
     e: [Vec<f32>; 3],
     d: [Vec<f32>; 3],
@@ -186,7 +187,7 @@ impl Workspace {
     }
 
     fn prepare(&mut self, widths: [usize; 3], hp: usize, wp: usize) {
-        if self.padded == (hp, wp) {
+        if self.shape == (widths, hp, wp) {
             return;
         }
         let [c1, c2, c3] = widths;
@@ -208,7 +209,7 @@ impl Workspace {
         size(&mut self.u3, c2 * px(4));
         size(&mut self.r[0], c3 * px(4));
         size(&mut self.r[1], c3 * px(4));
-        self.padded = (hp, wp);
+        self.shape = (widths, hp, wp);
     }
 }
 
@@ -279,26 +280,23 @@ impl CpuNet {
         if w == 0 || h == 0 {
             candle_core::bail!("cannot stylize an empty {w}x{h} frame");
         }
-        let fits = match (&input, &out) {
-            (
-                FrameIn::Packed {
-                    data,
-                    stride,
-                    layout,
-                },
-                _,
-            ) if !frame::check_len(data.len(), *stride, *layout, w, h) => false,
-            (FrameIn::Planar(d), _) if d.len() != 3 * w * h => false,
-            (
-                _,
-                FrameOut::Packed {
-                    data,
-                    stride,
-                    layout,
-                },
-            ) => frame::check_len(data.len(), *stride, *layout, w, h),
-            (_, FrameOut::Planar(d)) => d.len() == 3 * w * h,
+        let input_fits = match input {
+            FrameIn::Packed {
+                data,
+                stride,
+                layout,
+            } => frame::check_len(data.len(), stride, layout, w, h),
+            FrameIn::Planar(d) => d.len() == 3 * w * h,
         };
+        let output_fits = match &out {
+            FrameOut::Packed {
+                data,
+                stride,
+                layout,
+            } => frame::check_len(data.len(), *stride, *layout, w, h),
+            FrameOut::Planar(d) => d.len() == 3 * w * h,
+        };
+        let fits = input_fits && output_fits;
         if !fits {
             candle_core::bail!("frame buffers do not hold {w}x{h} pixels");
         }

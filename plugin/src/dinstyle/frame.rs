@@ -35,12 +35,6 @@ pub fn layout_of(format: VideoFormat) -> Option<Layout> {
     })
 }
 
-/// The layout of [`RgbImage`] pixels.
-pub const RGB: Layout = Layout {
-    rgb: [0, 1, 2],
-    bytes_per_pixel: 3,
-};
-
 /// Reads the RGB pixels of a `width` x `height` frame whose rows start every `stride` bytes.
 pub fn read_rgb(data: &[u8], stride: usize, width: u32, height: u32, layout: Layout) -> RgbImage {
     let (w, bpp) = (width as usize, layout.bytes_per_pixel);

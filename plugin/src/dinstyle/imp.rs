@@ -258,10 +258,21 @@ impl DinStyle {
         let (w, h) = input.size;
         let scaled = settings.processing_size > 0 && w.min(h) as u32 > settings.processing_size;
         let model = state.model.clone();
+        // The frame as an image at the processing size: made at most once, and only when the
+        // own kernels (alpha < 1) or a path other than the direct one need it.
+        let work_cell = std::cell::OnceCell::new();
+        let work = || {
+            work_cell.get_or_init(|| {
+                let rgb = input.to_rgb();
+                match scaled {
+                    true => image_io::resize_short_side(&rgb, settings.processing_size),
+                    false => rgb,
+                }
+            })
+        };
         let own_kernels;
         let (kernels, cpu_kernels) = if settings.alpha < 1.0 {
-            let rgb = input.to_rgb();
-            let own = image_io::fit_style(&rgb, OWN_STYLE_SIZE);
+            let own = image_io::fit_style(work(), OWN_STYLE_SIZE);
             let own = model.encode_style(&image_io::to_tensor(&own, model.device())?)?;
             let mixed = state.kernels.with_alpha(&own, settings.alpha)?;
             own_kernels = (cpu_kernels_for(&model, &mixed)?, mixed);
@@ -269,55 +280,47 @@ impl DinStyle {
         } else {
             (&state.kernels, state.cpu_kernels.as_ref())
         };
-        match (model.cpu_net(), cpu_kernels) {
+        let net = model.cpu_net().zip(cpu_kernels);
+        if let Some((net, k)) = net.filter(|_| !scaled) {
             // The common case: straight from the mapped input to the mapped output.
-            (Some(net), Some(k)) if !scaled => {
+            let src = FrameIn::Packed {
+                data: input.data,
+                stride: input.stride,
+                layout: input.layout,
+            };
+            let dst = FrameOut::Packed {
+                data: output.data,
+                stride: output.stride,
+                layout: output.layout,
+            };
+            return Ok(net.stylize(src, dst, (w, h), k, &mut state.workspace)?);
+        }
+        let work = work();
+        let painted = match net {
+            Some((net, k)) => {
+                let (ww, wh) = (work.width() as usize, work.height() as usize);
+                let mut out = RgbImage::new(work.width(), work.height());
                 let src = FrameIn::Packed {
-                    data: input.data,
-                    stride: input.stride,
-                    layout: input.layout,
+                    data: work,
+                    stride: 3 * ww,
+                    layout: Layout::RGB,
                 };
                 let dst = FrameOut::Packed {
-                    data: output.data,
-                    stride: output.stride,
-                    layout: output.layout,
+                    data: &mut out,
+                    stride: 3 * ww,
+                    layout: Layout::RGB,
                 };
-                Ok(net.stylize(src, dst, (w, h), k, &mut state.workspace)?)
+                net.stylize(src, dst, (ww, wh), k, &mut state.workspace)?;
+                out
             }
-            (net, k) => {
-                let rgb = input.to_rgb();
-                let work = if scaled {
-                    image_io::resize_short_side(&rgb, settings.processing_size)
-                } else {
-                    rgb
-                };
-                let painted = match (net, k) {
-                    (Some(net), Some(k)) => {
-                        let (ww, wh) = (work.width() as usize, work.height() as usize);
-                        let mut out = RgbImage::new(work.width(), work.height());
-                        let src = FrameIn::Packed {
-                            data: &work,
-                            stride: 3 * ww,
-                            layout: frame::RGB,
-                        };
-                        let dst = FrameOut::Packed {
-                            data: &mut out,
-                            stride: 3 * ww,
-                            layout: frame::RGB,
-                        };
-                        net.stylize(src, dst, (ww, wh), k, &mut state.workspace)?;
-                        out
-                    }
-                    _ => {
-                        let t = image_io::to_tensor(&work, model.device())?;
-                        image_io::from_tensor(&model.stylize(&t, kernels)?)?
-                    }
-                };
-                let painted = image_io::resize_to(&painted, (w as u32, h as u32));
-                frame::write_rgb(&painted, output.data, output.stride, output.layout);
-                Ok(())
+            None => {
+                let t = image_io::to_tensor(work, model.device())?;
+                image_io::from_tensor(&model.stylize(&t, kernels)?)?
             }
-        }
+        };
+        let painted = image_io::resize_to(&painted, (w as u32, h as u32));
+        frame::write_rgb(&painted, output.data, output.stride, output.layout);
+        Ok(())
     }
 
     /// Tracks the processing latency; tells the pipeline when it grew past what was reported.
