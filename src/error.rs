@@ -20,6 +20,8 @@ pub enum Error {
     Write { path: PathBuf, reason: String },
     #[error("model {source_name} does not match this dinstyle: {reason}")]
     Model { source_name: String, reason: String },
+    #[error("style kernels {source_name} cannot be used: {reason}")]
+    Kernels { source_name: String, reason: String },
     #[error("device {0}")]
     Device(String),
     #[error("{0}")]

@@ -2,7 +2,7 @@
 //! `[1, 3, H, W]` tensors in [0, 1], and atomic writes that never leave a truncated file.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{Cursor, Write};
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
@@ -20,17 +20,22 @@ pub struct LoadedImage {
 /// Decodes an image file (format from its content, not its name) and applies its EXIF
 /// orientation. `what` names the file's role in errors ("style image").
 pub fn load_image(path: &Path, what: &'static str) -> Result<LoadedImage> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        what,
+        path: path.to_owned(),
+        source,
+    })?;
+    decode_image(&bytes, path, what)
+}
+
+/// [`load_image`] for a file already read; `path` and `what` name it in errors.
+pub fn decode_image(bytes: &[u8], path: &Path, what: &'static str) -> Result<LoadedImage> {
     let bad = |reason: String| Error::BadImage {
         what,
         path: path.to_owned(),
         reason,
     };
-    let reader = ImageReader::open(path).map_err(|source| Error::Io {
-        what,
-        path: path.to_owned(),
-        source,
-    })?;
-    let reader = reader
+    let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| bad(e.to_string()))?;
     let mut decoder = reader.into_decoder().map_err(|e| bad(e.to_string()))?;
@@ -151,6 +156,22 @@ pub fn save_image(rgb: &RgbImage, alpha: Option<&GrayImage>, path: &Path) -> Res
         }
         _ => DynamicImage::ImageRgb8(rgb.clone()),
     };
+    let mut encoded = Vec::new();
+    let mut out = Cursor::new(&mut encoded);
+    if format == ImageFormat::Jpeg {
+        let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95);
+        img.write_with_encoder(enc)
+            .map_err(|e| fail(e.to_string()))?;
+    } else {
+        img.write_to(&mut out, format)
+            .map_err(|e| fail(e.to_string()))?;
+    }
+    write_atomic(path, &encoded)
+}
+
+/// Writes `bytes` beside `path` and renames the file into place, so a failure never leaves a
+/// truncated file or destroys an existing one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -160,24 +181,18 @@ pub fn save_image(rgb: &RgbImage, alpha: Option<&GrayImage>, path: &Path) -> Res
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = (|| -> std::result::Result<(), String> {
-        let file = File::create(&tmp).map_err(|e| e.to_string())?;
-        let mut out = BufWriter::new(file);
-        if format == ImageFormat::Jpeg {
-            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95);
-            img.write_with_encoder(enc).map_err(|e| e.to_string())?;
-        } else {
-            img.write_to(&mut out, format).map_err(|e| e.to_string())?;
-        }
-        out.into_inner()
-            .map_err(|e| e.to_string())?
-            .sync_all()
-            .map_err(|e| e.to_string())?;
-        std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+    let written = (|| -> std::io::Result<()> {
+        let mut file = File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
     })();
-    if let Err(reason) = written {
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(fail(reason));
+        return Err(Error::Write {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        });
     }
     Ok(())
 }

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use dinstyle::{image_io, DinModel, Result, StyleKernels};
+use dinstyle::cpu::PixelLayout;
+use dinstyle::{compose, image_io, DinModel, Result, StyleKernels};
+use image::RgbImage;
 
 use super::{output_paths, report};
 
@@ -13,12 +15,8 @@ pub struct ImageArgs {
     /// Photos to stylize.
     #[arg(required = true, value_name = "IMAGE")]
     inputs: Vec<PathBuf>,
-    /// Style image: a painting, a texture, any picture.
-    #[arg(short, long, value_name = "IMAGE")]
-    style: PathBuf,
-    /// Content-style trade-off: 1 paints fully in the style, 0 gives the photo back.
-    #[arg(short, long, default_value_t = 1.0, value_parser = unit_interval)]
-    alpha: f64,
+    #[command(flatten)]
+    style: super::StyleArgs,
     /// Output file (only with a single input).
     #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
     output: Option<PathBuf>,
@@ -46,6 +44,14 @@ pub(crate) fn unit_interval(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
+/// The model and the styles, loaded once for every photo.
+struct Setup {
+    model: DinModel,
+    kernels: StyleKernels,
+    /// Kernels for the mask's black areas (`--mask-style`).
+    mask_kernels: Option<StyleKernels>,
+}
+
 /// Runs the command; the exit code is that of the first failure (every input is still tried).
 pub fn run(args: ImageArgs) -> u8 {
     let outputs = match output_paths(
@@ -58,25 +64,33 @@ pub fn run(args: ImageArgs) -> u8 {
         Ok(o) => o,
         Err(e) => return report(&e),
     };
-    let setup = || -> Result<(DinModel, StyleKernels)> {
-        let device = dinstyle::parse_device(&args.engine.device)?;
-        let model = match &args.engine.model {
-            Some(path) => DinModel::load(path, &device)?,
-            None => DinModel::bundled(&device)?,
-        };
-        let style = image_io::load_image(&args.style, "style image")?;
-        let style = image_io::fit_style(&style.rgb, args.engine.style_size);
-        let kernels = model.encode_style(&image_io::to_tensor(&style, &device)?)?;
-        Ok((model, kernels))
+    let setup = || -> Result<Setup> {
+        let model = args.engine.load_model()?;
+        let loader = args.engine.style_loader(&model);
+        let kernels = loader.load(&args.style.style)?;
+        let mask_kernels = args
+            .style
+            .mask_style
+            .as_ref()
+            .map(|s| loader.load(s))
+            .transpose()?;
+        if let Some(mask) = &args.style.mask {
+            image_io::load_image(mask, "mask image")?;
+        }
+        Ok(Setup {
+            model,
+            kernels,
+            mask_kernels,
+        })
     };
-    let (model, kernels) = match setup() {
+    let setup = match setup() {
         Ok(s) => s,
         Err(e) => return report(&e),
     };
     let mut code = 0;
     for (input, output) in args.inputs.iter().zip(&outputs) {
         let start = Instant::now();
-        match stylize_file(&model, &kernels, input, output, &args) {
+        match stylize_file(&setup, input, output, &args) {
             Ok((w, h)) => {
                 if !args.quiet {
                     eprintln!(
@@ -103,26 +117,56 @@ pub fn run(args: ImageArgs) -> u8 {
 }
 
 fn stylize_file(
-    model: &DinModel,
-    kernels: &StyleKernels,
+    setup: &Setup,
     input: &Path,
     output: &Path,
     args: &ImageArgs,
 ) -> Result<(u32, u32)> {
+    let model = &setup.model;
     let device = model.device();
+    let controls = &args.style;
     let photo = image_io::load_image(input, "image")?;
     let rgb = image_io::limit_long_side(&photo.rgb, args.size);
+    let size = (rgb.width() as usize, rgb.height() as usize);
     let frame = image_io::to_tensor(&rgb, device)?;
-    let mixed;
-    let kernels = if args.alpha < 1.0 {
-        let own_style = image_io::fit_style(&rgb, args.engine.style_size);
-        let own = model.encode_style(&image_io::to_tensor(&own_style, device)?)?;
-        mixed = kernels.with_alpha(&own, args.alpha)?;
-        &mixed
-    } else {
-        kernels
+    // alpha < 1: mix in the photo's own kernels (the trade-off in feature space).
+    let own = match controls.alpha < 1.0 {
+        true => {
+            let own_style = image_io::fit_style(&rgb, args.engine.style_size);
+            Some(model.encode_style(&image_io::to_tensor(&own_style, device)?)?)
+        }
+        false => None,
     };
-    let out = image_io::from_tensor(&model.stylize(&frame, kernels)?)?;
+    let paint = |kernels: &StyleKernels| -> Result<RgbImage> {
+        let mixed;
+        let kernels = match &own {
+            Some(own) => {
+                mixed = kernels.with_alpha(own, controls.alpha)?;
+                &mixed
+            }
+            None => kernels,
+        };
+        image_io::from_tensor(&model.stylize(&frame, kernels)?)
+    };
+    let mut out = paint(&setup.kernels)?;
+    fn pixels(img: &RgbImage) -> compose::Pixels<'_> {
+        compose::Pixels {
+            data: img.as_raw(),
+            stride: 3 * img.width() as usize,
+            layout: PixelLayout::RGB,
+        }
+    }
+    if let Some(mask) = &controls.mask {
+        let mask = compose::load_mask(mask, size)?;
+        let base = match &setup.mask_kernels {
+            Some(k) => paint(k)?,
+            None => rgb.clone(),
+        };
+        compose::blend_with_mask(pixels(&base), &mut out, 3 * size.0, &mask, size);
+    }
+    if controls.preserve_colour {
+        compose::keep_content_colours(pixels(&rgb), &mut out, 3 * size.0, size);
+    }
     let alpha = photo
         .alpha
         .map(|a| image_io::resize_to(&a, rgb.dimensions()));

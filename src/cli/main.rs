@@ -3,6 +3,7 @@
 
 mod bench;
 mod image;
+mod styles;
 mod video;
 
 use std::collections::HashSet;
@@ -17,7 +18,7 @@ use mimalloc::MiMalloc;
 static GLOBAL: MiMalloc = MiMalloc;
 
 use clap::{Parser, Subcommand};
-use dinstyle::{Error, Result};
+use dinstyle::{Error, Result, StyleSpec};
 
 #[derive(Parser)]
 #[command(
@@ -39,8 +40,48 @@ enum Command {
     Image(image::ImageArgs),
     /// Paint video files in the style of any image (audio kept).
     Video(video::VideoArgs),
+    /// Encode a style once into a kernel file (.dinstyle) for instant switching.
+    EncodeStyle(styles::EncodeArgs),
+    /// List the bundled style presets (use them as --style preset:NAME).
+    Presets,
     /// Measure frames per second per resolution on this machine.
     Bench(bench::BenchArgs),
+}
+
+/// The style and the controls over it, shared by `image` and `video`.
+#[derive(clap::Args, Debug)]
+pub struct StyleArgs {
+    /// The style: an image (painting, texture, any picture), a kernel file from encode-style
+    /// (.dinstyle), preset:NAME (see `dinstyle presets`), or a weighted mix of these:
+    /// "a.jpg:0.7,preset:the-harvest:0.3".
+    #[arg(short, long, value_name = "STYLE")]
+    pub style: StyleSpec,
+    /// Style strength (content-style trade-off in feature space): 1 paints fully in the
+    /// style, 0 gives the input back.
+    #[arg(short, long, default_value_t = 1.0, value_parser = image::unit_interval)]
+    pub alpha: f64,
+    /// Keep the input's colours: take only the style's strokes, texture and light.
+    #[arg(long, visible_alias = "preserve-color")]
+    pub preserve_colour: bool,
+    /// Spatial control: a mask image, white where the style goes (scaled to each frame;
+    /// greys blend); black areas keep the input, or take --mask-style.
+    #[arg(long, value_name = "IMAGE")]
+    pub mask: Option<PathBuf>,
+    /// The style for the mask's black areas (same forms as --style).
+    #[arg(long, value_name = "STYLE", requires = "mask")]
+    pub mask_style: Option<StyleSpec>,
+}
+
+impl StyleArgs {
+    /// Every file these arguments read (never to be overwritten by a result).
+    fn inputs(&self) -> Vec<PathBuf> {
+        let specs = std::iter::once(&self.style).chain(self.mask_style.as_ref());
+        specs
+            .flat_map(|s| s.parts.iter().filter_map(|(src, _)| src.path()))
+            .map(Path::to_path_buf)
+            .chain(self.mask.clone())
+            .collect()
+    }
 }
 
 /// Options shared by the subcommands: the style's scale, the model, the device.
@@ -58,6 +99,22 @@ pub struct EngineArgs {
     pub device: String,
 }
 
+impl EngineArgs {
+    /// The model on the requested device.
+    pub fn load_model(&self) -> Result<dinstyle::DinModel> {
+        let device = dinstyle::parse_device(&self.device)?;
+        match &self.model {
+            Some(path) => dinstyle::DinModel::load(path, &device),
+            None => dinstyle::DinModel::bundled(&device),
+        }
+    }
+
+    /// Loads styles for the model, through the user's style cache.
+    pub fn style_loader<'a>(&self, model: &'a dinstyle::DinModel) -> dinstyle::StyleLoader<'a> {
+        dinstyle::StyleLoader::new(model, self.style_size, dinstyle::StyleCache::from_env())
+    }
+}
+
 fn stem(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -68,7 +125,7 @@ fn stem(path: &Path) -> String {
 /// `out_dir`); refuses to overwrite an input or to write two results to the same file.
 pub fn output_paths(
     inputs: &[PathBuf],
-    style: &Path,
+    style: &StyleArgs,
     output: Option<&PathBuf>,
     out_dir: Option<&PathBuf>,
     format: &str,
@@ -82,7 +139,7 @@ pub fn output_paths(
         Some(o) => vec![o.clone()],
         None => {
             let dir = out_dir.cloned().unwrap_or_else(|| PathBuf::from("."));
-            let style = stem(style);
+            let style = style.style.name();
             inputs
                 .iter()
                 .map(|p| dir.join(format!("{}-{style}.{format}", stem(p))))
@@ -92,7 +149,7 @@ pub fn output_paths(
     let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
     let protected: HashSet<PathBuf> = inputs
         .iter()
-        .chain([&style.to_path_buf()])
+        .chain(&style.inputs())
         .map(|p| canonical(p))
         .collect();
     let mut seen = HashSet::new();
@@ -134,7 +191,7 @@ pub mod exit {
 pub fn exit_code(err: &Error) -> u8 {
     match err {
         Error::Io { .. } => exit::NO_INPUT,
-        Error::BadImage { .. } | Error::Model { .. } => exit::DATA_ERR,
+        Error::BadImage { .. } | Error::Model { .. } | Error::Kernels { .. } => exit::DATA_ERR,
         Error::Write { .. } => exit::CANT_CREATE,
         Error::Device(_) => exit::UNAVAILABLE,
         Error::InvalidArgument(_) => exit::USAGE,
@@ -153,6 +210,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Image(args) => image::run(args),
         Command::Video(args) => video::run(args),
+        Command::EncodeStyle(args) => styles::encode(args),
+        Command::Presets => styles::presets(),
         Command::Bench(args) => bench::run(args),
     };
     ExitCode::from(code)

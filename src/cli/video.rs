@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
-use dinstyle::{image_io, DinModel, Error, Result};
+use dinstyle::{image_io, Error, Result};
 use gst::glib;
 use gst::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -20,12 +20,8 @@ pub struct VideoArgs {
     /// Video files to paint (anything GStreamer can decode).
     #[arg(required = true, value_name = "VIDEO")]
     inputs: Vec<PathBuf>,
-    /// Style image: a painting, a texture, any picture.
-    #[arg(short, long, value_name = "IMAGE")]
-    style: PathBuf,
-    /// Content-style trade-off: 1 paints fully in the style, 0 gives the video back.
-    #[arg(short, long, default_value_t = 1.0, value_parser = super::image::unit_interval)]
-    alpha: f64,
+    #[command(flatten)]
+    style: super::StyleArgs,
     /// Output file (only with a single input); .mp4 (H.264 + AAC), .mkv (H.264 + AAC) or
     /// .webm (VP8 + Opus).
     #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
@@ -79,11 +75,17 @@ fn container(path: &Path) -> Option<Container> {
 
 /// Checks what can be checked before any pipeline runs, so that errors get their exit codes.
 fn preflight(args: &VideoArgs, outputs: &[PathBuf]) -> Result<()> {
-    let device = dinstyle::parse_device(&args.engine.device)?;
-    if let Some(model) = &args.engine.model {
-        DinModel::load(model, &device)?;
+    // Load every style now (through the cache, so the element finds them there) to report a
+    // bad one with its exit code before any pipeline starts.
+    let model = args.engine.load_model()?;
+    let loader = args.engine.style_loader(&model);
+    loader.load(&args.style.style)?;
+    if let Some(spec) = &args.style.mask_style {
+        loader.load(spec)?;
     }
-    image_io::load_image(&args.style, "style image")?;
+    if let Some(mask) = &args.style.mask {
+        image_io::load_image(mask, "mask image")?;
+    }
     for output in outputs {
         if container(output).is_none() {
             return Err(Error::InvalidArgument(format!(
@@ -181,12 +183,10 @@ fn build(args: &VideoArgs, input: &Path, tmp: &Path) -> std::result::Result<gst:
         .unwrap_or_default();
     let desc = format!(
         "filesrc location={} ! decodebin name=dec  {} name=mux ! filesink location={} \
-         dinstyle name=style style={} alpha={} processing-size={} style-size={} device={} {model}",
+         dinstyle name=style processing-size={} style-size={} device={} {model}",
         quote(input),
         c.mux,
         quote(tmp),
-        quote(&args.style),
-        args.alpha,
         args.size,
         args.engine.style_size,
         args.engine.device,
@@ -195,6 +195,17 @@ fn build(args: &VideoArgs, input: &Path, tmp: &Path) -> std::result::Result<gst:
         .map_err(|e| e.to_string())?
         .downcast::<gst::Pipeline>()
         .map_err(|_| "not a pipeline")?;
+    let element = pipeline.by_name("style").ok_or("no dinstyle element")?;
+    let controls = &args.style;
+    element.set_property("style", controls.style.to_string());
+    element.set_property("alpha", controls.alpha);
+    element.set_property("preserve-colour", controls.preserve_colour);
+    if let Some(mask) = &controls.mask {
+        element.set_property("mask", mask.display().to_string());
+    }
+    if let Some(spec) = &controls.mask_style {
+        element.set_property("mask-style", spec.to_string());
+    }
     let video_done = Arc::new(AtomicBool::new(false));
     let audio_done = Arc::new(AtomicBool::new(false));
     let weak = pipeline.downgrade();

@@ -161,6 +161,35 @@ impl CpuKernels {
             layers: [dense(0)?, dense(1)?, dense(2)?],
         })
     }
+
+    /// Weighted sum, as [`StyleKernels::mix`] (cheap enough to run per frame for cross-fades).
+    pub fn mix(parts: &[(&CpuKernels, f32)]) -> Result<Self> {
+        let Some(((first, _), rest)) = parts.split_first() else {
+            candle_core::bail!("mixing needs at least one set of style kernels");
+        };
+        let same_shape = |p: &CpuKernels| {
+            (0..3).all(|i| {
+                p.layers[i].0.len() == first.layers[i].0.len()
+                    && p.layers[i].1.len() == first.layers[i].1.len()
+            })
+        };
+        if !rest.iter().all(|(p, _)| same_shape(p)) {
+            candle_core::bail!("style kernels of different models cannot be mixed");
+        }
+        let sum = |pick: &dyn Fn(&CpuKernels) -> &[f32]| -> Vec<f32> {
+            let mut out = vec![0f32; pick(first).len()];
+            for (p, w) in parts {
+                for (o, v) in out.iter_mut().zip(pick(p)) {
+                    *o += w * v;
+                }
+            }
+            out
+        };
+        let layer = |i: usize| (sum(&|p| &p.layers[i].0), sum(&|p| &p.layers[i].1));
+        Ok(Self {
+            layers: [layer(0), layer(1), layer(2)],
+        })
+    }
 }
 
 /// Buffers for one frame size, reused across frames (`[rows][channels][columns]` each).

@@ -174,6 +174,8 @@ pub struct DinModel {
     /// The content path for CPU frames (`None` on other devices).
     cpu: Option<CpuNet>,
     device: Device,
+    /// Hash of the model file: style kernel files name the model they were made with.
+    identity: String,
 }
 
 impl DinModel {
@@ -200,6 +202,7 @@ impl DinModel {
                 None
             },
             device: vb.device().clone(),
+            identity: String::new(),
             config,
         })
     }
@@ -240,9 +243,17 @@ impl DinModel {
             .get("config")
             .ok_or_else(|| bad("no \"config\" in the metadata".into()))
             .and_then(|c| serde_json::from_str(c).map_err(|e| bad(format!("bad config: {e}"))))?;
+        let identity = model_identity(&bytes);
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, device)
             .map_err(|e| bad(e.to_string()))?;
-        Self::new(config, vb).map_err(|e| bad(e.to_string()))
+        let model = Self::new(config, vb).map_err(|e| bad(e.to_string()))?;
+        Ok(Self { identity, ..model })
+    }
+
+    /// What identifies the weights: the first 16 bytes of the model file's SHA-256, in hex
+    /// (empty for a model built from a `VarBuilder` directly).
+    pub fn identity(&self) -> &str {
+        &self.identity
     }
 
     pub fn config(&self) -> &Config {
@@ -332,6 +343,13 @@ impl DinModel {
             .narrow(2, 0, h)?
             .narrow(3, 0, w)
     }
+}
+
+/// The first 16 bytes of the SHA-256 of a model file, in hex.
+fn model_identity(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Internal size for a frame side: the next multiple of [`STRIDE`], at least [`MIN_SIDE`].

@@ -8,9 +8,8 @@ use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, TryRecvError};
-use dinstyle::cpu::{CpuKernels, FrameIn, FrameOut, Workspace};
-use dinstyle::{image_io, DinModel, StyleKernels};
+use dinstyle::cpu::{FrameIn, FrameOut, Workspace};
+use dinstyle::{compose, image_io, DinModel};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -20,6 +19,7 @@ use gst_video::subclass::prelude::*;
 use image::RgbImage;
 
 use super::frame::{self, Layout};
+use super::slot::{load_style, Kernels, Pending, Slot};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -33,6 +33,7 @@ const DEFAULT_ALPHA: f64 = 1.0;
 const DEFAULT_DEVICE: &str = "auto";
 const DEFAULT_PROCESSING_SIZE: u32 = 0;
 const DEFAULT_STYLE_SIZE: u32 = dinstyle::DEFAULT_STYLE_SIZE;
+const DEFAULT_TRANSITION_FRAMES: u32 = 0;
 /// Side at which a frame's own style kernels are computed for `alpha < 1`: the scale of the
 /// training crops, and cheap next to the frame itself.
 const OWN_STYLE_SIZE: u32 = 128;
@@ -43,6 +44,11 @@ struct Settings {
     /// Bumped on every `style` change, so the streaming thread notices it between frames.
     style_serial: u64,
     alpha: f64,
+    preserve_colour: bool,
+    mask: Option<String>,
+    mask_style: Option<String>,
+    mask_style_serial: u64,
+    transition_frames: u32,
     model: Option<String>,
     device: String,
     processing_size: u32,
@@ -55,6 +61,11 @@ impl Default for Settings {
             style: None,
             style_serial: 0,
             alpha: DEFAULT_ALPHA,
+            preserve_colour: false,
+            mask: None,
+            mask_style: None,
+            mask_style_serial: 0,
+            transition_frames: DEFAULT_TRANSITION_FRAMES,
             model: None,
             device: DEFAULT_DEVICE.into(),
             processing_size: DEFAULT_PROCESSING_SIZE,
@@ -63,24 +74,25 @@ impl Default for Settings {
     }
 }
 
-type StyleResult = Result<StyleKernels, String>;
-
-/// A style being encoded on its own thread.
-struct PendingStyle {
+/// The mask image at the frame's size (`data` is `None` when it could not be read).
+struct Mask {
     path: String,
-    serial: u64,
-    result: Receiver<StyleResult>,
+    size: (usize, usize),
+    data: Option<Vec<u8>>,
 }
 
 struct State {
     model: Arc<DinModel>,
-    kernels: StyleKernels,
-    /// `kernels` for the CPU engine (CPU device only).
-    cpu_kernels: Option<CpuKernels>,
+    /// The style, and the style of the mask's black areas (`mask-style`).
+    main: Slot,
+    second: Slot,
     /// The CPU engine's buffers, reused from frame to frame.
     workspace: Workspace,
-    style_serial: u64,
-    pending: Option<PendingStyle>,
+    /// The strength frames are painted with (moves to `alpha` over `transition-frames`).
+    shown_alpha: f64,
+    mask: Option<Mask>,
+    /// The frame painted in the second style, before the mask blends it in.
+    scratch: Vec<u8>,
     layout: Option<Layout>,
     /// Processing time of recent frames (decays slowly), and what the last LATENCY answer said.
     latency: Duration,
@@ -99,32 +111,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Loads and encodes a style image; the message is meant for users.
-fn encode_style(model: &DinModel, path: &str, style_size: u32) -> StyleResult {
-    let run = || -> dinstyle::Result<StyleKernels> {
-        let img = image_io::load_image(Path::new(path), "style image")?;
-        let img = image_io::fit_style(&img.rgb, style_size);
-        Ok(model.encode_style(&image_io::to_tensor(&img, model.device())?)?)
-    };
-    match catch_unwind(AssertUnwindSafe(run)) {
-        Ok(r) => r.map_err(|e| e.to_string()),
-        Err(_) => Err(format!(
-            "encoding the style image '{path}' failed unexpectedly"
-        )),
-    }
-}
-
-/// The CPU engine's form of `kernels`, when the model runs on the CPU.
-fn cpu_kernels_for(
-    model: &DinModel,
-    kernels: &StyleKernels,
-) -> dinstyle::Result<Option<CpuKernels>> {
-    Ok(match model.cpu_net() {
-        Some(_) => Some(CpuKernels::new(kernels)?),
-        None => None,
-    })
-}
-
 /// A mapped packed-RGB frame.
 struct Packed<D> {
     data: D,
@@ -138,6 +124,69 @@ impl Packed<&[u8]> {
         let (w, h) = self.size;
         frame::read_rgb(self.data, self.stride, w as u32, h as u32, self.layout)
     }
+
+    fn pixels(&self) -> compose::Pixels<'_> {
+        compose::Pixels {
+            data: self.data,
+            stride: self.stride,
+            layout: self.layout,
+        }
+    }
+}
+
+/// Paints `input` with `kernels` into `output`: straight from the mapped frame on the CPU
+/// engine, else through `work` (the frame at the processing size) and scaled back.
+fn paint_with<'w>(
+    model: &DinModel,
+    workspace: &mut Workspace,
+    kernels: &Kernels,
+    input: &Packed<&[u8]>,
+    output: &mut Packed<&mut [u8]>,
+    scaled: bool,
+    work: &dyn Fn() -> &'w RgbImage,
+) -> dinstyle::Result<()> {
+    let (w, h) = input.size;
+    let net = model.cpu_net().zip(kernels.cpu.as_ref());
+    if let Some((net, k)) = net.filter(|_| !scaled) {
+        // The common case: straight from the mapped input to the mapped output.
+        let src = FrameIn::Packed {
+            data: input.data,
+            stride: input.stride,
+            layout: input.layout,
+        };
+        let dst = FrameOut::Packed {
+            data: output.data,
+            stride: output.stride,
+            layout: output.layout,
+        };
+        return Ok(net.stylize(src, dst, (w, h), k, workspace)?);
+    }
+    let work = work();
+    let painted = match net {
+        Some((net, k)) => {
+            let (ww, wh) = (work.width() as usize, work.height() as usize);
+            let mut out = RgbImage::new(work.width(), work.height());
+            let src = FrameIn::Packed {
+                data: work,
+                stride: 3 * ww,
+                layout: Layout::RGB,
+            };
+            let dst = FrameOut::Packed {
+                data: &mut out,
+                stride: 3 * ww,
+                layout: Layout::RGB,
+            };
+            net.stylize(src, dst, (ww, wh), k, workspace)?;
+            out
+        }
+        None => {
+            let t = image_io::to_tensor(work, model.device())?;
+            image_io::from_tensor(&model.stylize(&t, &kernels.kernels)?)?
+        }
+    };
+    let painted = image_io::resize_to(&painted, (w as u32, h as u32));
+    frame::write_rgb(&painted, output.data, output.stride, output.layout);
+    Ok(())
 }
 
 impl DinStyle {
@@ -160,104 +209,163 @@ impl DinStyle {
         let Some(style) = &settings.style else {
             return Err(gst::error_msg!(
                 gst::ResourceError::NotFound,
-                ("No style image: set the 'style' property to an image file")
+                ("No style: set the 'style' property to an image, a .dinstyle file or preset:NAME")
             ));
         };
-        let kernels = encode_style(&model, style, settings.style_size)
-            .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e)))?;
-        let cpu_kernels = cpu_kernels_for(&model, &kernels)
-            .map_err(|e| gst::error_msg!(gst::LibraryError::Failed, ("{}", e)))?;
+        let load = |spec: &str| {
+            let kernels = load_style(&model, spec, settings.style_size)
+                .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e)))?;
+            Kernels::new(&model, kernels)
+                .map_err(|e| gst::error_msg!(gst::LibraryError::Failed, ("{}", e)))
+        };
+        let main = load(style)?;
+        let second = settings.mask_style.as_deref().map(load).transpose()?;
+        if let Some(mask) = &settings.mask {
+            image_io::load_image(Path::new(mask), "mask image")
+                .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e)))?;
+        }
         Ok(State {
             model: Arc::new(model),
-            kernels,
-            cpu_kernels,
+            main: Slot::new(Some(main), settings.style_serial),
+            second: Slot::new(second, settings.mask_style_serial),
             workspace: Workspace::new(),
-            style_serial: settings.style_serial,
-            pending: None,
+            shown_alpha: settings.alpha,
+            mask: None,
+            scratch: Vec::new(),
             layout: None,
             latency: Duration::ZERO,
             reported_latency: Duration::ZERO,
         })
     }
 
-    /// Between frames: starts encoding a newly set style, or swaps in one that is ready.
-    fn update_style(&self, state: &mut State, settings: &Settings) {
-        if settings.style_serial != state.style_serial {
-            state.style_serial = settings.style_serial;
-            match &settings.style {
-                Some(path) => {
-                    let (tx, rx) = crossbeam_channel::bounded(1);
-                    let (model, p, size) = (state.model.clone(), path.clone(), settings.style_size);
-                    let spawned = std::thread::Builder::new()
-                        .name("dinstyle-style".into())
-                        .spawn(move || {
-                            let _ = tx.send(encode_style(&model, &p, size));
-                        });
-                    match spawned {
-                        Ok(_) => {
-                            gst::info!(CAT, imp = self, "encoding new style '{path}'");
-                            state.pending = Some(PendingStyle {
-                                path: path.clone(),
-                                serial: settings.style_serial,
-                                result: rx,
-                            });
+    /// Between frames: starts loading a newly set style, swaps in one that is ready, moves
+    /// cross-fades and the strength on by one frame.
+    fn update_styles(&self, state: &mut State, settings: &Settings) {
+        let model = state.model.clone();
+        let slots = [
+            (
+                "style",
+                &mut state.main,
+                &settings.style,
+                settings.style_serial,
+            ),
+            (
+                "mask-style",
+                &mut state.second,
+                &settings.mask_style,
+                settings.mask_style_serial,
+            ),
+        ];
+        for (name, slot, spec, serial) in slots {
+            slot.advance();
+            if serial != slot.serial {
+                slot.serial = serial;
+                match spec {
+                    Some(spec) => {
+                        match Pending::start(model.clone(), spec.clone(), settings.style_size) {
+                            Ok(p) => {
+                                gst::info!(CAT, imp = self, "loading new {name} '{spec}'");
+                                slot.pending = Some(p);
+                            }
+                            Err(e) => gst::element_imp_warning!(
+                                self,
+                                gst::CoreError::Thread,
+                                ("Could not start loading {} '{}': {}", name, spec, e)
+                            ),
                         }
-                        Err(e) => gst::element_imp_warning!(
-                            self,
-                            gst::CoreError::Thread,
-                            ("Could not start encoding style '{}': {}", path, e)
-                        ),
                     }
+                    // Without a second style the mask's black areas show the frame itself.
+                    None if name == "mask-style" => *slot = Slot::new(None, serial),
+                    None => gst::element_imp_warning!(
+                        self,
+                        gst::ResourceError::NotFound,
+                        ("The style was unset; keeping the previous style")
+                    ),
                 }
-                None => gst::element_imp_warning!(
+            }
+            let Some(outcome) = slot.pending.as_ref().and_then(Pending::poll) else {
+                continue;
+            };
+            let spec = slot.pending.take().map(|p| p.spec).unwrap_or_default();
+            let next = outcome.and_then(|k| Kernels::new(&model, k).map_err(|e| e.to_string()));
+            let switched = next.and_then(|k| {
+                slot.switch(k, settings.transition_frames)
+                    .map_err(|e| e.to_string())
+            });
+            match switched {
+                Ok(()) => gst::info!(CAT, imp = self, "{name} '{spec}' is now active"),
+                Err(e) => gst::element_imp_warning!(
                     self,
-                    gst::ResourceError::NotFound,
-                    ("The style was unset; keeping the previous style")
+                    gst::ResourceError::OpenRead,
+                    ("{}; keeping the previous {}", e, name)
                 ),
             }
         }
-        let Some(pending) = &state.pending else {
-            return;
+        let target = settings.alpha;
+        state.shown_alpha = match settings.transition_frames {
+            0 => target,
+            n => {
+                let step = 1.0 / n as f64;
+                let a = state.shown_alpha;
+                a + (target - a).clamp(-step, step)
+            }
         };
-        let outcome = match pending.result.try_recv() {
-            Err(TryRecvError::Empty) => return,
-            Ok(r) => r,
-            Err(TryRecvError::Disconnected) => Err("the style encoder stopped".into()),
-        };
-        let (path, serial) = (pending.path.clone(), pending.serial);
-        state.pending = None;
-        match outcome {
-            Ok(kernels) => match cpu_kernels_for(&state.model, &kernels) {
-                Ok(cpu) => {
-                    gst::info!(CAT, imp = self, "style {serial} '{path}' is now active");
-                    state.kernels = kernels;
-                    state.cpu_kernels = cpu;
-                }
-                Err(e) => gst::element_imp_warning!(
-                    self,
-                    gst::LibraryError::Failed,
-                    ("{}; keeping the previous style", e)
-                ),
-            },
-            Err(e) => gst::element_imp_warning!(
-                self,
-                gst::ResourceError::OpenRead,
-                ("{}; keeping the previous style", e)
-            ),
-        }
     }
 
-    /// Paints one packed frame from `input` into the colour bytes of `output`, at the
-    /// processing size.
+    /// Loads the mask for frames of `size` when it or the size changed; an unreadable mask
+    /// while playing is a warning and leaves frames unmasked.
+    fn update_mask(&self, state: &mut State, settings: &Settings, size: (usize, usize)) {
+        let Some(path) = &settings.mask else {
+            state.mask = None;
+            return;
+        };
+        if state
+            .mask
+            .as_ref()
+            .is_some_and(|m| &m.path == path && m.size == size)
+        {
+            return;
+        }
+        let data = match compose::load_mask(Path::new(path), size) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                gst::element_imp_warning!(
+                    self,
+                    gst::ResourceError::OpenRead,
+                    ("{}; painting without the mask", e)
+                );
+                None
+            }
+        };
+        state.mask = Some(Mask {
+            path: path.clone(),
+            size,
+            data,
+        });
+    }
+
+    /// Paints one packed frame from `input` into the colour bytes of `output`: the style (and
+    /// the mask's second style) at the processing size and the shown strength, then the mask
+    /// and colour preservation at full size.
     fn paint(
         state: &mut State,
         settings: &Settings,
         input: &Packed<&[u8]>,
         output: &mut Packed<&mut [u8]>,
     ) -> dinstyle::Result<()> {
+        let State {
+            model,
+            main,
+            second,
+            workspace,
+            shown_alpha,
+            mask,
+            scratch,
+            ..
+        } = state;
         let (w, h) = input.size;
-        let scaled = settings.processing_size > 0 && w.min(h) as u32 > settings.processing_size;
-        let model = state.model.clone();
+        let processing = settings.processing_size;
+        let scaled = processing > 0 && w.min(h) as u32 > processing;
         // The frame as an image at the processing size: made at most once, and only when the
         // own kernels (alpha < 1) or a path other than the direct one need it.
         let work_cell = std::cell::OnceCell::new();
@@ -265,61 +373,60 @@ impl DinStyle {
             work_cell.get_or_init(|| {
                 let rgb = input.to_rgb();
                 match scaled {
-                    true => image_io::resize_short_side(&rgb, settings.processing_size),
+                    true => image_io::resize_short_side(&rgb, processing),
                     false => rgb,
                 }
             })
         };
-        let own_kernels;
-        let (kernels, cpu_kernels) = if settings.alpha < 1.0 {
-            let own = image_io::fit_style(work(), OWN_STYLE_SIZE);
-            let own = model.encode_style(&image_io::to_tensor(&own, model.device())?)?;
-            let mixed = state.kernels.with_alpha(&own, settings.alpha)?;
-            own_kernels = (cpu_kernels_for(&model, &mixed)?, mixed);
-            (&own_kernels.1, own_kernels.0.as_ref())
-        } else {
-            (&state.kernels, state.cpu_kernels.as_ref())
+        let own = match *shown_alpha < 1.0 {
+            true => {
+                let own = image_io::fit_style(work(), OWN_STYLE_SIZE);
+                Some(model.encode_style(&image_io::to_tensor(&own, model.device())?)?)
+            }
+            false => None,
         };
-        let net = model.cpu_net().zip(cpu_kernels);
-        if let Some((net, k)) = net.filter(|_| !scaled) {
-            // The common case: straight from the mapped input to the mapped output.
-            let src = FrameIn::Packed {
-                data: input.data,
-                stride: input.stride,
-                layout: input.layout,
+        let strength = |k: Kernels| match &own {
+            Some(own) => Kernels::new(model, k.kernels.with_alpha(own, *shown_alpha)?),
+            None => Ok(k),
+        };
+        let Some(style) = main.shown()? else {
+            return Err(dinstyle::Error::InvalidArgument("no style".into()));
+        };
+        let style = strength(style)?;
+        paint_with(model, workspace, &style, input, output, scaled, &work)?;
+        let mask = mask.as_ref().and_then(|m| m.data.as_deref());
+        if let Some(mask) = mask.filter(|m| m.len() == w * h) {
+            let base = match second.shown()? {
+                Some(k) => {
+                    scratch.resize(output.data.len(), 0);
+                    let mut other = Packed {
+                        data: &mut scratch[..],
+                        stride: output.stride,
+                        size: output.size,
+                        layout: output.layout,
+                    };
+                    paint_with(
+                        model,
+                        workspace,
+                        &strength(k)?,
+                        input,
+                        &mut other,
+                        scaled,
+                        &work,
+                    )?;
+                    compose::Pixels {
+                        data: &scratch[..],
+                        stride: output.stride,
+                        layout: output.layout,
+                    }
+                }
+                None => input.pixels(),
             };
-            let dst = FrameOut::Packed {
-                data: output.data,
-                stride: output.stride,
-                layout: output.layout,
-            };
-            return Ok(net.stylize(src, dst, (w, h), k, &mut state.workspace)?);
+            compose::blend_with_mask(base, output.data, output.stride, mask, (w, h));
         }
-        let work = work();
-        let painted = match net {
-            Some((net, k)) => {
-                let (ww, wh) = (work.width() as usize, work.height() as usize);
-                let mut out = RgbImage::new(work.width(), work.height());
-                let src = FrameIn::Packed {
-                    data: work,
-                    stride: 3 * ww,
-                    layout: Layout::RGB,
-                };
-                let dst = FrameOut::Packed {
-                    data: &mut out,
-                    stride: 3 * ww,
-                    layout: Layout::RGB,
-                };
-                net.stylize(src, dst, (ww, wh), k, &mut state.workspace)?;
-                out
-            }
-            None => {
-                let t = image_io::to_tensor(work, model.device())?;
-                image_io::from_tensor(&model.stylize(&t, kernels)?)?
-            }
-        };
-        let painted = image_io::resize_to(&painted, (w as u32, h as u32));
-        frame::write_rgb(&painted, output.data, output.stride, output.layout);
+        if settings.preserve_colour {
+            compose::keep_content_colours(input.pixels(), output.data, output.stride, (w, h));
+        }
         Ok(())
     }
 
@@ -335,6 +442,20 @@ impl DinStyle {
     }
 }
 
+/// The `style` property's blurb, with the bundled presets' names (`gst-inspect-1.0 dinstyle`).
+fn style_blurb() -> &'static str {
+    static BLURB: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "What every frame is painted like: an image file (JPEG, PNG, WebP, ...), a kernel file \
+             from 'dinstyle encode-style' (.dinstyle), preset:NAME (presets: {}), or a weighted \
+             mix such as \"a.jpg:0.7,preset:the-harvest:0.3\". Can change while playing: the new \
+             style is loaded in the background and swapped in between frames",
+            dinstyle::styles::presets::names()
+        )
+    });
+    &BLURB
+}
+
 #[glib::object_subclass]
 impl ObjectSubclass for DinStyle {
     const NAME: &'static str = "GstDinStyle";
@@ -347,8 +468,8 @@ impl ObjectImpl for DinStyle {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             vec![
                 glib::ParamSpecString::builder("style")
-                    .nick("Style image")
-                    .blurb("Image whose style every frame is painted in (any size, JPEG, PNG, WebP, ...). Can change while playing: the new style is encoded in the background and swapped in between frames")
+                    .nick("Style")
+                    .blurb(style_blurb())
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecDouble::builder("alpha")
@@ -357,6 +478,29 @@ impl ObjectImpl for DinStyle {
                     .minimum(0.0)
                     .maximum(1.0)
                     .default_value(DEFAULT_ALPHA)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("preserve-colour")
+                    .nick("Preserve colours")
+                    .blurb("Keep each frame's own colours: take only the style's strokes, texture and light")
+                    .default_value(false)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecString::builder("mask")
+                    .nick("Mask image")
+                    .blurb("Spatial control: white where the style goes, black where the frame stays (or takes mask-style), greys blend; scaled to the frame")
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecString::builder("mask-style")
+                    .nick("Mask style")
+                    .blurb("Style for the mask's black areas (same forms as style); unset: the frame itself")
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("transition-frames")
+                    .nick("Transition frames")
+                    .blurb("Cross-fade over this many frames when style, mask-style or alpha change while playing; 0: switch at once")
+                    .maximum(3600)
+                    .default_value(DEFAULT_TRANSITION_FRAMES)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecString::builder("model")
@@ -398,6 +542,15 @@ impl ObjectImpl for DinStyle {
                 s.style_serial += 1;
             }
             "alpha" => s.alpha = value.get().unwrap_or(DEFAULT_ALPHA),
+            "preserve-colour" => s.preserve_colour = value.get().unwrap_or(false),
+            "mask" => s.mask = value.get::<Option<String>>().ok().flatten(),
+            "mask-style" => {
+                s.mask_style = value.get::<Option<String>>().ok().flatten();
+                s.mask_style_serial += 1;
+            }
+            "transition-frames" => {
+                s.transition_frames = value.get().unwrap_or(DEFAULT_TRANSITION_FRAMES)
+            }
             "model" => s.model = value.get::<Option<String>>().ok().flatten(),
             "device" => {
                 s.device = value
@@ -418,6 +571,10 @@ impl ObjectImpl for DinStyle {
         match pspec.name() {
             "style" => s.style.to_value(),
             "alpha" => s.alpha.to_value(),
+            "preserve-colour" => s.preserve_colour.to_value(),
+            "mask" => s.mask.to_value(),
+            "mask-style" => s.mask_style.to_value(),
+            "transition-frames" => s.transition_frames.to_value(),
             "model" => s.model.to_value(),
             "device" => s.device.to_value(),
             "processing-size" => s.processing_size.to_value(),
@@ -540,6 +697,7 @@ impl VideoFilterImpl for DinStyle {
         let grey = vec![128u8; stride * h as usize];
         let mut scratch = grey.clone();
         let size = (w as usize, h as usize);
+        self.update_mask(state, &settings, size);
         let started = Instant::now();
         let warm = catch_unwind(AssertUnwindSafe(|| {
             let input = Packed {
@@ -585,10 +743,11 @@ impl VideoFilterImpl for DinStyle {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ("No caps negotiated"));
             return Err(gst::FlowError::NotNegotiated);
         };
-        self.update_style(state, &settings);
+        self.update_styles(state, &settings);
 
         let started = Instant::now();
         let (w, h) = (inframe.width(), inframe.height());
+        self.update_mask(state, &settings, (w as usize, h as usize));
         let in_stride = inframe.plane_stride()[0] as usize;
         let out_stride = outframe.plane_stride()[0] as usize;
         let in_data = inframe.plane_data(0).map_err(|_| gst::FlowError::Error)?;

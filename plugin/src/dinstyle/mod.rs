@@ -8,14 +8,22 @@
 //!     ! videoconvert ! autovideosink
 //! ```
 //!
-//! `style` and `alpha` can change while PLAYING: a new style is encoded off the streaming
-//! thread and swapped in between two frames.
+//! `style` takes images, kernel files (`dinstyle encode-style`), `preset:NAME` and weighted
+//! mixes (`a.jpg:0.7,b.jpg:0.3`). `style`, `alpha`, `preserve-colour`, `mask` and `mask-style`
+//! can change while PLAYING: a new style is loaded off the streaming thread and swapped in
+//! between two frames, cross-faded over `transition-frames`.
+//!
+//! ```text
+//! gst-launch-1.0 v4l2src ! videoconvert ! dinstyle style=preset:the-night-cafe \
+//!     preserve-colour=true mask=left-half.png transition-frames=30 ! videoconvert ! autovideosink
+//! ```
 
 use gst::glib;
 use gst::prelude::*;
 
 mod frame;
 mod imp;
+mod slot;
 
 glib::wrapper! {
     pub struct DinStyle(ObjectSubclass<imp::DinStyle>)

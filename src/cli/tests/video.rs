@@ -157,3 +157,38 @@ fn errors_have_exit_codes_and_leave_nothing_behind() {
     left.sort();
     assert_eq!(left, ["in.mp4", "notes.mp4"], "partial outputs left behind");
 }
+
+#[test]
+fn style_controls_reach_the_element() {
+    let dir = tempfile::tempdir().unwrap();
+    clip(&dir.path().join("in.mp4"), false);
+    image::GrayImage::from_fn(8, 8, |x, _| image::Luma([if x < 4 { 255 } else { 0 }]))
+        .save(dir.path().join("mask.png"))
+        .unwrap();
+    let r = dinstyle(
+        &[
+            "video",
+            "in.mp4",
+            "--style",
+            &format!("{STYLE}:0.5,preset:the-harvest:0.5"),
+            "--alpha",
+            "0.8",
+            "--preserve-colour",
+            "--mask",
+            "mask.png",
+            "--mask-style",
+            "preset:church-at-auvers",
+            "-o",
+            "out.mp4",
+            "-q",
+        ],
+        dir.path(),
+    );
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_eq!(streams(&dir.path().join("out.mp4")), (20, 0));
+    let r = dinstyle(
+        &["video", "in.mp4", "--style", "preset:nope", "-o", "x.mp4"],
+        dir.path(),
+    );
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+}

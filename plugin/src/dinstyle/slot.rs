@@ -1,0 +1,149 @@
+//! One style of the element (the main style, or the mask's second style): its kernels, a
+//! replacement being encoded off the streaming thread, and the cross-fade to it.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use dinstyle::cpu::CpuKernels;
+use dinstyle::{DinModel, StyleCache, StyleKernels, StyleLoader, StyleSpec};
+
+pub type StyleResult = Result<StyleKernels, String>;
+
+/// Loads a style spec (images through the user's style cache); the message is for users.
+pub fn load_style(model: &DinModel, spec: &str, style_size: u32) -> StyleResult {
+    let run = || -> dinstyle::Result<StyleKernels> {
+        let spec: StyleSpec = spec.parse()?;
+        StyleLoader::new(model, style_size, StyleCache::from_env()).load(&spec)
+    };
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("loading the style '{spec}' failed unexpectedly")),
+    }
+}
+
+/// The CPU engine's form of `kernels`, when the model runs on the CPU.
+pub fn cpu_kernels_for(
+    model: &DinModel,
+    kernels: &StyleKernels,
+) -> dinstyle::Result<Option<CpuKernels>> {
+    Ok(match model.cpu_net() {
+        Some(_) => Some(CpuKernels::new(kernels)?),
+        None => None,
+    })
+}
+
+/// A style being loaded on its own thread.
+pub struct Pending {
+    pub spec: String,
+    result: Receiver<StyleResult>,
+}
+
+impl Pending {
+    pub fn start(model: Arc<DinModel>, spec: String, style_size: u32) -> std::io::Result<Self> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let s = spec.clone();
+        std::thread::Builder::new()
+            .name("dinstyle-style".into())
+            .spawn(move || {
+                let _ = tx.send(load_style(&model, &s, style_size));
+            })?;
+        Ok(Self { spec, result: rx })
+    }
+
+    /// The result once the thread is done.
+    pub fn poll(&self) -> Option<StyleResult> {
+        match self.result.try_recv() {
+            Err(TryRecvError::Empty) => None,
+            Ok(r) => Some(r),
+            Err(TryRecvError::Disconnected) => Some(Err("the style loader stopped".into())),
+        }
+    }
+}
+
+/// Kernels and their CPU form.
+#[derive(Clone)]
+pub struct Kernels {
+    pub kernels: StyleKernels,
+    pub cpu: Option<CpuKernels>,
+}
+
+impl Kernels {
+    pub fn new(model: &DinModel, kernels: StyleKernels) -> dinstyle::Result<Self> {
+        let cpu = cpu_kernels_for(model, &kernels)?;
+        Ok(Self { kernels, cpu })
+    }
+
+    /// `self` with `t` of `other`: the linear cross-fade of two styles in kernel space.
+    fn towards(&self, other: &Kernels, t: f64) -> dinstyle::Result<Self> {
+        let kernels = StyleKernels::mix(&[(&self.kernels, 1.0 - t), (&other.kernels, t)])?;
+        let cpu = match (&self.cpu, &other.cpu) {
+            (Some(a), Some(b)) => Some(CpuKernels::mix(&[(a, 1.0 - t as f32), (b, t as f32)])?),
+            _ => None,
+        };
+        Ok(Self { kernels, cpu })
+    }
+}
+
+/// A cross-fade in progress: from `from` to the slot's kernels over `frames` frames.
+struct Fade {
+    from: Kernels,
+    done: u32,
+    frames: u32,
+}
+
+/// A style slot. `serial` follows the property's change counter.
+pub struct Slot {
+    pub active: Option<Kernels>,
+    pub serial: u64,
+    pub pending: Option<Pending>,
+    fade: Option<Fade>,
+}
+
+impl Slot {
+    pub fn new(active: Option<Kernels>, serial: u64) -> Self {
+        Self {
+            active,
+            serial,
+            pending: None,
+            fade: None,
+        }
+    }
+
+    /// Makes `next` the style; with `fade_frames > 0` the frames move to it gradually from
+    /// what is shown now.
+    pub fn switch(&mut self, next: Kernels, fade_frames: u32) -> dinstyle::Result<()> {
+        let shown = self.shown()?;
+        self.fade = match (shown, fade_frames) {
+            (Some(from), 1..) => Some(Fade {
+                from,
+                done: 0,
+                frames: fade_frames,
+            }),
+            _ => None,
+        };
+        self.active = Some(next);
+        Ok(())
+    }
+
+    /// What the current frame is painted with (the fade's mix while fading).
+    pub fn shown(&self) -> dinstyle::Result<Option<Kernels>> {
+        let Some(active) = &self.active else {
+            return Ok(None);
+        };
+        Ok(Some(match &self.fade {
+            Some(f) => f.from.towards(active, f.done as f64 / f.frames as f64)?,
+            None => active.clone(),
+        }))
+    }
+
+    /// Moves a fade on by one frame.
+    pub fn advance(&mut self) {
+        if let Some(f) = &mut self.fade {
+            f.done += 1;
+            if f.done >= f.frames {
+                self.fade = None;
+            }
+        }
+    }
+}
