@@ -158,3 +158,108 @@ fn mismatched_buffers_are_errors_not_panics() {
     );
     assert!(r.is_err());
 }
+
+/// Paints a packed RGB frame with a workspace (and its stability state).
+fn paint_rgb(
+    model: &DinModel,
+    kernels: &CpuKernels,
+    ws: &mut Workspace,
+    img: &image::RgbImage,
+) -> Vec<u8> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut out = vec![0u8; 3 * w * h];
+    let layout = PixelLayout::RGB;
+    model
+        .cpu_net()
+        .unwrap()
+        .stylize(
+            FrameIn::Packed {
+                data: img.as_raw(),
+                stride: 3 * w,
+                layout,
+            },
+            FrameOut::Packed {
+                data: &mut out,
+                stride: 3 * w,
+                layout,
+            },
+            (w, h),
+            kernels,
+            ws,
+        )
+        .unwrap();
+    out
+}
+
+fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).abs())
+        .sum::<f64>()
+        / a.len() as f64
+}
+
+#[test]
+fn stability_smooths_the_statistics_and_restarts_on_cuts() {
+    let model = DinModel::bundled(&Device::Cpu).unwrap();
+    let kernels = CpuKernels::new(&style_kernels(&model)).unwrap();
+    let first = content(128, 96);
+    // The next frame: a small bright object enters a corner (a local change that moves the
+    // whole frame's statistics); then a different shot.
+    let mut next = first.clone();
+    for y in 0..10 {
+        for x in 0..10 {
+            next.put_pixel(x, y, image::Rgb([250, 250, 240]));
+        }
+    }
+    let other = image::RgbImage::from_fn(128, 96, |x, y| {
+        image::Rgb([(255 - x * 2) as u8, 30, (y * 2) as u8])
+    });
+    let plain = |img| paint_rgb(&model, &kernels, &mut Workspace::new(), img);
+
+    let mut ws = Workspace::new();
+    ws.stability.set_strength(0.9);
+    assert_eq!(paint_rgb(&model, &kernels, &mut ws, &first), plain(&first));
+    let smoothed = paint_rgb(&model, &kernels, &mut ws, &next);
+    let score = ws.stability.last_cut_score();
+    // Outside the object, the smoothed frame stays closer to the previous painting.
+    let outside = |f: &[u8]| -> Vec<u8> {
+        f.chunks(3 * 128)
+            .enumerate()
+            .flat_map(|(y, row)| {
+                if y < 12 {
+                    row[3 * 12..].to_vec()
+                } else {
+                    row.to_vec()
+                }
+            })
+            .collect()
+    };
+    let (before, with, without) = (
+        outside(&plain(&first)),
+        outside(&smoothed),
+        outside(&plain(&next)),
+    );
+    let (jump_plain, jump_smooth) = (
+        mean_abs_diff(&without, &before),
+        mean_abs_diff(&with, &before),
+    );
+    eprintln!("change outside the object: {jump_plain:.2} plain, {jump_smooth:.2} smoothed; score {score:.3}");
+    assert!(
+        jump_smooth < jump_plain * 0.5,
+        "{jump_smooth} vs {jump_plain}"
+    );
+    assert!(
+        score < dinstyle::cpu::CUT_THRESHOLD,
+        "a small change taken for a cut: {score}"
+    );
+    // The same frame again (a second style over it) does not move the average.
+    let again = paint_rgb(&model, &kernels, &mut ws, &next);
+    assert_eq!(again, smoothed);
+    // A cut: painted as if it were the first frame.
+    assert_eq!(paint_rgb(&model, &kernels, &mut ws, &other), plain(&other));
+    assert!(ws.stability.last_cut_score() > dinstyle::cpu::CUT_THRESHOLD);
+    // Strength 0: exactly the per-frame painting.
+    ws.stability.set_strength(0.0);
+    assert_eq!(paint_rgb(&model, &kernels, &mut ws, &next), plain(&next));
+}

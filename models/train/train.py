@@ -5,7 +5,8 @@
 
 run.sh chains the phases of the shipped recipe. Losses: content (relu3_3, Johnson et al.),
 BN-statistic style loss (relu1_2..relu4_3), and an identity loss (a content image used as its
-own style must come back unchanged) that gives the content-style trade-off `alpha` its meaning.
+own style must come back unchanged) that gives the content-style trade-off `alpha` its meaning;
+with --temporal-weight, the temporal regulariser of temporal.py (stable video without flow).
 Adam 1e-4, weight and bias networks at 10x (the paper). The checkpoint holds model,
 optimiser, iteration and RNG: --resume continues.
 """
@@ -23,6 +24,7 @@ import torch.nn.functional as F
 
 import data
 import losses
+import temporal
 import vgg
 from model import Config, DINNet
 
@@ -52,6 +54,10 @@ def parse_args(argv=None):
     ap.add_argument("--content-weight", type=float, default=1.0)
     ap.add_argument("--style-weight", type=float, default=5.0, help="weight of the layer-balanced style loss")
     ap.add_argument("--identity-weight", type=float, default=10.0, help="weight of the L1 identity loss")
+    ap.add_argument("--temporal-weight", type=float, default=0.0,
+                    help="weight of the temporal regulariser (temporal.py; 0: off)")
+    ap.add_argument("--flow-max", type=float, default=6.0, help="largest random flow, pixels of the crop")
+    ap.add_argument("--flow-noise", type=float, default=0.02, help="std of the noise added to the moved frame")
     ap.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
@@ -113,19 +119,25 @@ def pick_device(name):
     return torch.device(name)
 
 
-def train_step(net, loss_net, content, style, style_stats, args):
+def train_step(net, loss_net, content, style, style_stats, args, gen):
     """One optimisation step's losses (the caller back-propagates)."""
     with torch.autocast(content.device.type, dtype=torch.bfloat16, enabled=args.bf16):
-        out = net(content, style)
+        kernels = net.encode_style(style)
+        out = net.stylize(content, kernels)
         out_feats = loss_net(out)
         with torch.no_grad():
             content_feat = loss_net(content, upto=losses.CONTENT_LAYER + 1)[-1]
         identity = net(content, content)
+        l_temporal = (temporal.temporal_loss(lambda x: net.stylize(x, kernels), content, out,
+                                             args.flow_max, args.flow_noise, gen)
+                      if args.temporal_weight > 0 else torch.zeros((), device=content.device))
     l_content = losses.content_loss(out_feats[losses.CONTENT_LAYER], content_feat)
     l_style = losses.style_loss(out_feats, style_stats)
     l_identity = F.l1_loss(identity.float(), content)
-    total = args.content_weight * l_content + args.style_weight * l_style + args.identity_weight * l_identity
-    return total, {"content": l_content.item(), "style": l_style.item(), "identity": l_identity.item()}
+    total = (args.content_weight * l_content + args.style_weight * l_style
+             + args.identity_weight * l_identity + args.temporal_weight * l_temporal)
+    return total, {"content": l_content.item(), "style": l_style.item(), "identity": l_identity.item(),
+                   "temporal": l_temporal.item()}
 
 
 def save(path, net, opt, it, gen, args, elapsed):
@@ -178,7 +190,7 @@ def main(argv=None):
         style = (styles["images"][idx].float() / 255.0).to(device)
         style_stats = [(s[idx, 0].to(device), s[idx, 1].to(device)) for s in styles["stats"]]
         content = contents.batch(args.batch, args.crop, gen).to(device)
-        total, parts = train_step(net, loss_net, content, style, style_stats, args)
+        total, parts = train_step(net, loss_net, content, style, style_stats, args, gen)
         opt.zero_grad(set_to_none=True)
         total.backward()
         opt.step()

@@ -269,3 +269,39 @@ fn mask_changes_while_playing_never_stop_the_stream() {
     element.set_property("mask", None::<String>);
     assert_eq!(bytes(&h.push_and_pull(input.clone()).unwrap()), plain);
 }
+
+#[test]
+fn stability_holds_the_painting_steady_and_forgets_on_discont() {
+    init();
+    let s = styles();
+    let (w, h) = (128, 96);
+    let first = frame(VideoFormat::Rgbx, w, h);
+    // The next frame: a small bright block appears in a corner.
+    let mut next = first.copy_deep().unwrap();
+    {
+        let mut map = next.get_mut().unwrap().map_writable().unwrap();
+        for y in 0..10 {
+            map[y * 4 * w as usize..][..4 * 10].fill(250);
+        }
+    }
+    let mut h = harness(&s.blue, VideoFormat::Rgbx, w, h);
+    let element = h.element().unwrap();
+    let plain_first = bytes(&h.push_and_pull(first.clone()).unwrap());
+    let plain_next = bytes(&h.push_and_pull(next.clone()).unwrap());
+    element.set_property("stability", 0.9f64);
+    h.push_and_pull(first.clone()).unwrap();
+    let steady = bytes(&h.push_and_pull(next.clone()).unwrap());
+    let (jump, held) = (
+        mean_abs_diff(&plain_next, &plain_first),
+        mean_abs_diff(&steady, &plain_first),
+    );
+    eprintln!("change to the previous painting: {jump:.2} per frame, {held:.2} with stability 0.9");
+    assert!(held < jump * 0.7, "{held} vs {jump}");
+    // A discontinuity (a seek, a dropped stretch) starts the average over.
+    let mut discont = next.copy_deep().unwrap();
+    discont
+        .get_mut()
+        .unwrap()
+        .set_flags(gst::BufferFlags::DISCONT);
+    assert_eq!(bytes(&h.push_and_pull(discont).unwrap()), plain_next);
+}

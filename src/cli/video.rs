@@ -32,6 +32,10 @@ pub struct VideoArgs {
     /// Container for results written to --out-dir.
     #[arg(long, default_value = "mp4", value_parser = ["mp4", "mkv", "webm"])]
     format: String,
+    /// Against flicker: weight of past frames in a moving average of the network's
+    /// normalisation statistics (0 = off, 0.9 = strong); restarts on scene cuts.
+    #[arg(long, default_value_t = 0.0, value_name = "S", value_parser = stability_range)]
+    stability: f64,
     /// Stylize at this shorter side and scale back (faster); 0: at the video's own size.
     #[arg(long, default_value_t = 0, value_name = "PIXELS")]
     size: u32,
@@ -40,6 +44,14 @@ pub struct VideoArgs {
     /// No progress bar; print only errors.
     #[arg(short, long)]
     quiet: bool,
+}
+
+fn stability_range(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=0.99).contains(&v) => Ok(v),
+        Ok(v) => Err(format!("{v} is outside 0..0.99")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Encoders and muxer for an output extension.
@@ -200,6 +212,7 @@ fn build(args: &VideoArgs, input: &Path, tmp: &Path) -> std::result::Result<gst:
     element.set_property("style", controls.style.to_string());
     element.set_property("alpha", controls.alpha);
     element.set_property("preserve-colour", controls.preserve_colour);
+    element.set_property("stability", args.stability);
     if let Some(mask) = &controls.mask {
         element.set_property("mask", mask.display().to_string());
     }

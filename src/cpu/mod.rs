@@ -21,6 +21,7 @@ pub mod kernels;
 #[cfg(target_arch = "x86_64")]
 mod pointwise_x86;
 pub mod simd;
+mod stability;
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -29,6 +30,7 @@ use rayon::prelude::*;
 pub use frame::{FrameIn, FrameOut, PixelLayout};
 use kernels::reflect;
 use simd::Level;
+pub use stability::{LayerStats, Stability, CUT_THRESHOLD};
 
 use super::model::{padded_size, StyleKernels, IN_EPS};
 
@@ -206,6 +208,10 @@ pub struct Workspace {
     u2: Vec<f32>,
     u3: Vec<f32>,
     sums: Vec<[f64; 2]>,
+    /// Per frame: each DIN layer's instance-norm statistics (smoothed by `stability`).
+    stats: LayerStats,
+    /// The stream's moving average of `stats` (off by default).
+    pub stability: Stability,
     /// Per frame: DIN kernels with the norm folded in, and the biases they add.
     folded: [(Vec<f32>, Vec<f32>); 3],
 }
@@ -239,6 +245,8 @@ impl Workspace {
         size(&mut self.r[0], c3 * px(4));
         size(&mut self.r[1], c3 * px(4));
         self.shape = (widths, hp, wp);
+        // Another frame size is another stream.
+        self.stability.reset();
     }
 }
 
@@ -340,7 +348,14 @@ impl CpuNet {
         frame::load(input, w, h, hp, wp, &mut ws.input);
         self.encode(ws, hp, wp);
         for i in 0..3 {
-            self.fold(i, kernels, ws, hp >> i, wp >> i);
+            self.layer_stats(i, ws, hp >> i, wp >> i);
+        }
+        let Workspace {
+            stats, stability, ..
+        } = ws;
+        stability.smooth(stats);
+        for i in 0..3 {
+            self.fold(i, kernels, ws);
         }
         self.decode(ws, hp, wp);
         self.head(ws, out, (w, h), (hp, wp));
@@ -383,8 +398,8 @@ impl CpuNet {
         }
     }
 
-    /// Folds layer `i`'s instance norm (statistics of `e[i]`) into its dynamic kernel.
-    fn fold(&self, i: usize, kernels: &CpuKernels, ws: &mut Workspace, h: usize, w: usize) {
+    /// Layer `i`'s instance-norm statistics (per channel mean and variance of `e[i]`).
+    fn layer_stats(&self, i: usize, ws: &mut Workspace, h: usize, w: usize) {
         let c = self.widths[i];
         let sums = &mut ws.sums;
         sums.clear();
@@ -395,20 +410,32 @@ impl CpuNet {
             .zip(sums.par_chunks_mut(c))
             .for_each(|(row, s)| kernels::row_sums(level, row, w, s));
         let n = (h * w) as f64;
-        let (k, b) = &kernels.layers[i];
-        let (fk, fb) = &mut ws.folded[i];
-        fk.clear();
-        fk.extend_from_slice(k);
-        fb.clear();
-        fb.extend_from_slice(b);
+        let (means, vars) = &mut ws.stats[i];
+        means.clear();
+        vars.clear();
         for ci in 0..c {
             let (s, sq) = (0..h).fold((0.0, 0.0), |(a, q), y| {
                 let v = sums[y * c + ci];
                 (a + v[0], q + v[1])
             });
             let mean = s / n;
-            let var = (sq / n - mean * mean).max(0.0);
-            let rstd = 1.0 / (var + IN_EPS).sqrt();
+            means.push(mean);
+            vars.push((sq / n - mean * mean).max(0.0));
+        }
+    }
+
+    /// Folds layer `i`'s instance norm (its statistics in `ws.stats`) into its dynamic kernel.
+    fn fold(&self, i: usize, kernels: &CpuKernels, ws: &mut Workspace) {
+        let c = self.widths[i];
+        let (k, b) = &kernels.layers[i];
+        let (fk, fb) = &mut ws.folded[i];
+        fk.clear();
+        fk.extend_from_slice(k);
+        fb.clear();
+        fb.extend_from_slice(b);
+        let (means, vars) = &ws.stats[i];
+        for ci in 0..c {
+            let (mean, rstd) = (means[ci], 1.0 / (vars[ci] + IN_EPS).sqrt());
             for co in 0..c {
                 let kk = fk[co * c + ci] as f64 * rstd;
                 fk[co * c + ci] = kk as f32;

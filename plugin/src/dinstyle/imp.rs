@@ -34,6 +34,7 @@ const DEFAULT_DEVICE: &str = "auto";
 const DEFAULT_PROCESSING_SIZE: u32 = 0;
 const DEFAULT_STYLE_SIZE: u32 = dinstyle::DEFAULT_STYLE_SIZE;
 const DEFAULT_TRANSITION_FRAMES: u32 = 0;
+const DEFAULT_STABILITY: f64 = 0.0;
 /// Side at which a frame's own style kernels are computed for `alpha < 1`: the scale of the
 /// training crops, and cheap next to the frame itself.
 const OWN_STYLE_SIZE: u32 = 128;
@@ -49,6 +50,7 @@ struct Settings {
     mask_style: Option<String>,
     mask_style_serial: u64,
     transition_frames: u32,
+    stability: f64,
     model: Option<String>,
     device: String,
     processing_size: u32,
@@ -66,6 +68,7 @@ impl Default for Settings {
             mask_style: None,
             mask_style_serial: 0,
             transition_frames: DEFAULT_TRANSITION_FRAMES,
+            stability: DEFAULT_STABILITY,
             model: None,
             device: DEFAULT_DEVICE.into(),
             processing_size: DEFAULT_PROCESSING_SIZE,
@@ -503,6 +506,14 @@ impl ObjectImpl for DinStyle {
                     .default_value(DEFAULT_TRANSITION_FRAMES)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecDouble::builder("stability")
+                    .nick("Temporal stability")
+                    .blurb("Against flicker: weight of past frames in a moving average of the network's normalisation statistics (0 = off, 0.9 = strong); restarts on scene cuts and seeks")
+                    .minimum(0.0)
+                    .maximum(0.99)
+                    .default_value(DEFAULT_STABILITY)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecString::builder("model")
                     .nick("Model file")
                     .blurb("DIN model (.safetensors from models/train/export.py); unset: the bundled model")
@@ -551,6 +562,7 @@ impl ObjectImpl for DinStyle {
             "transition-frames" => {
                 s.transition_frames = value.get().unwrap_or(DEFAULT_TRANSITION_FRAMES)
             }
+            "stability" => s.stability = value.get().unwrap_or(DEFAULT_STABILITY),
             "model" => s.model = value.get::<Option<String>>().ok().flatten(),
             "device" => {
                 s.device = value
@@ -575,6 +587,7 @@ impl ObjectImpl for DinStyle {
             "mask" => s.mask.to_value(),
             "mask-style" => s.mask_style.to_value(),
             "transition-frames" => s.transition_frames.to_value(),
+            "stability" => s.stability.to_value(),
             "model" => s.model.to_value(),
             "device" => s.device.to_value(),
             "processing-size" => s.processing_size.to_value(),
@@ -647,6 +660,19 @@ impl BaseTransformImpl for DinStyle {
         *lock(&self.state) = None;
         gst::info!(CAT, imp = self, "stopped");
         Ok(())
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        // After a seek or at a new stream the past frames are not the ones before this one.
+        if matches!(
+            event.view(),
+            gst::EventView::FlushStop(..) | gst::EventView::StreamStart(..)
+        ) {
+            if let Some(state) = lock(&self.state).as_mut() {
+                state.workspace.stability.reset();
+            }
+        }
+        self.parent_sink_event(event)
     }
 
     fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
@@ -748,6 +774,11 @@ impl VideoFilterImpl for DinStyle {
         let started = Instant::now();
         let (w, h) = (inframe.width(), inframe.height());
         self.update_mask(state, &settings, (w as usize, h as usize));
+        let stability = &mut state.workspace.stability;
+        stability.set_strength(settings.stability);
+        if inframe.buffer().flags().contains(gst::BufferFlags::DISCONT) {
+            stability.reset();
+        }
         let in_stride = inframe.plane_stride()[0] as usize;
         let out_stride = outframe.plane_stride()[0] as usize;
         let in_data = inframe.plane_data(0).map_err(|_| gst::FlowError::Error)?;
@@ -800,6 +831,15 @@ impl VideoFilterImpl for DinStyle {
             }
         }
         self.record_latency(state, started.elapsed());
+        if settings.stability > 0.0 {
+            let score = state.workspace.stability.last_cut_score();
+            gst::log!(
+                CAT,
+                imp = self,
+                "statistics moved {score:.3} (cut above {})",
+                dinstyle::cpu::CUT_THRESHOLD
+            );
+        }
         Ok(gst::FlowSuccess::Ok)
     }
 }
