@@ -78,7 +78,9 @@ impl Stability {
             avg.clone_from(stats);
             return;
         }
-        let k = self.strength;
+        // Trust the past less as the picture moves faster, so a pan is followed without lag
+        // while a still scene is held steady.
+        let k = self.strength * (1.0 - self.last_cut_score / CUT_THRESHOLD).clamp(0.0, 1.0);
         for ((am, av), (m, v)) in avg.iter_mut().zip(stats.iter_mut()) {
             for (a, x) in am
                 .iter_mut()
@@ -133,13 +135,17 @@ mod tests {
         let mut first = stats(1.0, 4.0);
         s.smooth(&mut first);
         assert_eq!(first, stats(1.0, 4.0));
-        // A small move (0.2 / sqrt(8) = 0.07 deviations) is averaged: 0.75 * 1 + 0.25 * 1.2.
-        let mut next = stats(1.2, 4.0);
+        // A small move of 0.02 / sqrt(8) = 0.0071 deviations is averaged with the weight of the
+        // past lowered by the move: 0.75 * (1 - 0.0071 / 0.1) = 0.697.
+        let mut next = stats(1.02, 4.0);
         s.smooth(&mut next);
-        assert!((next[2].0[3] - 1.05).abs() < 1e-12 && next[1].1[0] == 4.0);
-        assert!((s.last_cut_score() - 0.2 / 8f64.sqrt()).abs() < 1e-9);
+        let score = 0.02 / 8f64.sqrt();
+        assert!((s.last_cut_score() - score).abs() < 1e-6);
+        let k = 0.75 * (1.0 - score / CUT_THRESHOLD);
+        assert!((next[2].0[3] - (k * 1.0 + (1.0 - k) * 1.02)).abs() < 1e-9);
+        assert!(next[1].1[0] == 4.0);
         // The same frame again (a second pass) gives the same result without moving on.
-        let mut again = stats(1.2, 4.0);
+        let mut again = stats(1.02, 4.0);
         s.smooth(&mut again);
         assert_eq!(again, next);
         // A jump of 3 deviations is a cut: the new frame's own statistics.

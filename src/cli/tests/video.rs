@@ -178,6 +178,8 @@ fn style_controls_reach_the_element() {
             "mask.png",
             "--mask-style",
             "preset:church-at-auvers",
+            "--stability",
+            "0.8",
             "-o",
             "out.mp4",
             "-q",
@@ -188,6 +190,20 @@ fn style_controls_reach_the_element() {
     assert_eq!(streams(&dir.path().join("out.mp4")), (20, 0));
     let r = dinstyle(
         &["video", "in.mp4", "--style", "preset:nope", "-o", "x.mp4"],
+        dir.path(),
+    );
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    let r = dinstyle(
+        &[
+            "video",
+            "in.mp4",
+            "--style",
+            STYLE,
+            "--stability",
+            "1.5",
+            "-o",
+            "x.mp4",
+        ],
         dir.path(),
     );
     assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
