@@ -135,16 +135,7 @@ fn style_errors_at_start_are_clear() {
             "not an image dinstyle can read",
         ),
     ];
-    for (props, expected) in cases {
-        let p = launch(&format!(
-            "videotestsrc num-buffers=2 ! video/x-raw,width=32,height=24 ! dinstyle {props} ! fakesink"
-        ));
-        let err = run(&p).unwrap_or_else(|| panic!("{props}: no error"));
-        assert!(
-            err.contains(expected),
-            "{props}: '{err}' lacks '{expected}'"
-        );
-    }
+    assert_start_errors(&cases);
 }
 
 /// BT.601 chroma (B - Y, R - Y) of every pixel of an RGBx frame.

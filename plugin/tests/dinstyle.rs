@@ -135,16 +135,7 @@ fn start_errors_are_clear() {
         ),
         (String::new(), "style"),
     ];
-    for (props, expected) in cases {
-        let p = launch(&format!(
-            "videotestsrc num-buffers=2 ! video/x-raw,width=32,height=24 ! dinstyle {props} ! fakesink"
-        ));
-        let err = run(&p).unwrap_or_else(|| panic!("{props}: no error"));
-        assert!(
-            err.contains(expected),
-            "{props}: '{err}' lacks '{expected}'"
-        );
-    }
+    assert_start_errors(&cases);
 }
 
 #[test]

@@ -37,10 +37,6 @@ impl Stability {
         }
     }
 
-    pub fn strength(&self) -> f64 {
-        self.strength
-    }
-
     /// Forgets the past (a seek, a new stream).
     pub fn reset(&mut self) {
         self.smoothed = None;
@@ -99,7 +95,7 @@ fn same_shape(a: &LayerStats, b: &LayerStats) -> bool {
 }
 
 /// Mean over every channel of every layer of `|mean - mean before| / sqrt(var before + var)`.
-pub fn cut_score(avg: &LayerStats, stats: &LayerStats) -> f64 {
+fn cut_score(avg: &LayerStats, stats: &LayerStats) -> f64 {
     let (mut sum, mut n) = (0.0, 0usize);
     for ((am, av), (m, v)) in avg.iter().zip(stats) {
         for i in 0..m.len() {

@@ -58,13 +58,9 @@ pub fn kernels_to_bytes(kernels: &StyleKernels, info: &KernelFileInfo) -> Result
         .map_err(|e| Error::InvalidArgument(format!("cannot serialise kernels: {e}")))
 }
 
-/// Reads a kernel file's bytes for `model` (on its device). `source_name` names the file in
-/// errors. Refuses files made with another model or of the wrong shape.
-pub fn kernels_from_bytes(
-    bytes: &[u8],
-    source_name: &str,
-    model: &DinModel,
-) -> Result<(StyleKernels, KernelFileInfo)> {
+/// What a kernel file's bytes say about themselves (format checked); `source_name` names the
+/// file in errors.
+pub fn read_info(bytes: &[u8], source_name: &str) -> Result<KernelFileInfo> {
     let bad = |reason: String| Error::Kernels {
         source_name: source_name.to_owned(),
         reason,
@@ -83,13 +79,27 @@ pub fn kernels_from_bytes(
             .cloned()
             .ok_or_else(|| bad(format!("no \"{k}\" in the metadata")))
     };
-    let info = KernelFileInfo {
+    Ok(KernelFileInfo {
         model: field("model")?,
         style_size: field("style_size")?
             .parse()
             .map_err(|_| bad("bad \"style_size\"".into()))?,
         source: field("source")?,
+    })
+}
+
+/// Reads a kernel file's bytes for `model` (on its device). `source_name` names the file in
+/// errors. Refuses files made with another model or of the wrong shape.
+pub fn kernels_from_bytes(
+    bytes: &[u8],
+    source_name: &str,
+    model: &DinModel,
+) -> Result<(StyleKernels, KernelFileInfo)> {
+    let bad = |reason: String| Error::Kernels {
+        source_name: source_name.to_owned(),
+        reason,
     };
+    let info = read_info(bytes, source_name)?;
     if info.model != model.identity() {
         return Err(bad(format!(
             "it was made with model {} but this is model {}; encode the style again with this \

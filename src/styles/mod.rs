@@ -8,7 +8,7 @@ mod spec;
 
 pub use cache::StyleCache;
 pub use file::{
-    kernels_from_bytes, kernels_to_bytes, load_kernels, save_kernels, KernelFileInfo,
+    kernels_from_bytes, kernels_to_bytes, load_kernels, read_info, save_kernels, KernelFileInfo,
     KERNELS_FORMAT,
 };
 pub use spec::{StyleSource, StyleSpec, KERNEL_FILE_EXTENSION};

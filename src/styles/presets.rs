@@ -97,13 +97,7 @@ pub fn load(name: &str, model: &DinModel) -> Result<StyleKernels> {
         ))
     })?;
     let source = format!("of preset '{name}'");
-    let (_, meta) = safetensors::SafeTensors::read_metadata(preset.kernels)
-        .map_err(|e| Error::InvalidArgument(format!("preset '{name}' is damaged: {e}")))?;
-    let made_with = meta
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get("model").cloned());
-    if made_with.as_deref() != Some(model.identity()) {
+    if super::read_info(preset.kernels, &source)?.model != model.identity() {
         return Err(Error::Kernels {
             source_name: source,
             reason: format!(

@@ -19,7 +19,7 @@ use gst_video::subclass::prelude::*;
 use image::RgbImage;
 
 use super::frame::{self, Layout};
-use super::slot::{load_style, Kernels, Pending, Slot};
+use super::slot::{load_style, with_strength, Kernels, Pending, Slot};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -388,10 +388,7 @@ impl DinStyle {
             }
             false => None,
         };
-        let strength = |k: Kernels| match &own {
-            Some(own) => Kernels::new(model, k.kernels.with_alpha(own, *shown_alpha)?),
-            None => Ok(k),
-        };
+        let strength = |k| with_strength(k, own.as_ref(), *shown_alpha, model);
         let Some(style) = main.shown()? else {
             return Err(dinstyle::Error::InvalidArgument("no style".into()));
         };
@@ -411,7 +408,7 @@ impl DinStyle {
                     paint_with(
                         model,
                         workspace,
-                        &strength(k)?,
+                        &*strength(k)?,
                         input,
                         &mut other,
                         scaled,

@@ -1,6 +1,7 @@
 //! One style of the element (the main style, or the mask's second style): its kernels, a
 //! replacement being encoded off the streaming thread, and the cross-fade to it.
 
+use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -85,6 +86,23 @@ impl Kernels {
     }
 }
 
+/// `kernels` at strength `alpha`: mixed with the frame's `own` kernels when there are some
+/// (alpha < 1), else as they are (no copy).
+pub fn with_strength<'k>(
+    kernels: Cow<'k, Kernels>,
+    own: Option<&StyleKernels>,
+    alpha: f64,
+    model: &DinModel,
+) -> dinstyle::Result<Cow<'k, Kernels>> {
+    Ok(match own {
+        Some(own) => Cow::Owned(Kernels::new(
+            model,
+            kernels.kernels.with_alpha(own, alpha)?,
+        )?),
+        None => kernels,
+    })
+}
+
 /// A cross-fade in progress: from `from` to the slot's kernels over `frames` frames.
 struct Fade {
     from: Kernels,
@@ -113,7 +131,7 @@ impl Slot {
     /// Makes `next` the style; with `fade_frames > 0` the frames move to it gradually from
     /// what is shown now.
     pub fn switch(&mut self, next: Kernels, fade_frames: u32) -> dinstyle::Result<()> {
-        let shown = self.shown()?;
+        let shown = self.shown()?.map(Cow::into_owned);
         self.fade = match (shown, fade_frames) {
             (Some(from), 1..) => Some(Fade {
                 from,
@@ -126,14 +144,15 @@ impl Slot {
         Ok(())
     }
 
-    /// What the current frame is painted with (the fade's mix while fading).
-    pub fn shown(&self) -> dinstyle::Result<Option<Kernels>> {
+    /// What the current frame is painted with: the active kernels themselves, or the fade's
+    /// mix while fading.
+    pub fn shown(&self) -> dinstyle::Result<Option<Cow<'_, Kernels>>> {
         let Some(active) = &self.active else {
             return Ok(None);
         };
         Ok(Some(match &self.fade {
-            Some(f) => f.from.towards(active, f.done as f64 / f.frames as f64)?,
-            None => active.clone(),
+            Some(f) => Cow::Owned(f.from.towards(active, f.done as f64 / f.frames as f64)?),
+            None => Cow::Borrowed(active),
         }))
     }
 

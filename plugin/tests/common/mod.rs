@@ -157,3 +157,18 @@ pub fn launch(description: &str) -> gst::Element {
     init();
     gst::parse::launch(description).unwrap()
 }
+
+/// Starts the element with each set of properties on a short test source; the error it posts
+/// must contain the expected text.
+pub fn assert_start_errors(cases: &[(String, &str)]) {
+    for (props, expected) in cases {
+        let p = launch(&format!(
+            "videotestsrc num-buffers=2 ! video/x-raw,width=32,height=24 ! dinstyle {props} ! fakesink"
+        ));
+        let err = run(&p).unwrap_or_else(|| panic!("{props}: no error"));
+        assert!(
+            err.contains(expected),
+            "{props}: '{err}' lacks '{expected}'"
+        );
+    }
+}
