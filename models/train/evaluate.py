@@ -89,10 +89,14 @@ class HeldOut:
                 if not (folder / f"{p.stem}.png").exists():
                     save_png(t, folder / f"{p.stem}.png")
 
+    def name(self, ci, si):
+        """The judge's file name of a pair's picture."""
+        return f"{self.photo_paths[ci].stem}__{self.style_paths[si].stem}.png"
+
     def pairs(self):
-        for si, s in enumerate(self.style_paths):
-            for ci, c in enumerate(self.photo_paths):
-                yield ci, si, f"{c.stem}__{s.stem}.png"
+        for si in range(len(self.style_paths)):
+            for ci in range(len(self.photo_paths)):
+                yield ci, si, self.name(ci, si)
 
 
 def paint_all(folder, held, paint):
@@ -122,8 +126,7 @@ def sheet(path, held, folder):
     for si in range(n_s):
         row = [held.styles[si]]
         for ci in range(n_c):
-            name = f"{held.photo_paths[ci].stem}__{held.style_paths[si].stem}.png"
-            row.append(data.to_uint8_tensor(data.load_rgb(folder / name))[None].float() / 255)
+            row.append(data.to_uint8_tensor(data.load_rgb(folder / held.name(ci, si)))[None].float() / 255)
         rows.append(row)
     save_png(torch.cat([torch.cat(r, 3) for r in rows], 2), path)
 

@@ -3,12 +3,12 @@
     python train.py --iters 3000 --crop 64 --style-size 128             # from scratch
     python train.py --iters 30000 --crop 128 --resume                    # continues the checkpoint
 
-run.sh chains the phases of the shipped recipe. Losses: content (relu3_3, Johnson et al.),
-BN-statistic style loss (relu1_2..relu4_3), and an identity loss (a content image used as its
-own style must come back unchanged) that gives the content-style trade-off `alpha` its meaning;
-with --temporal-weight, the temporal regulariser of temporal.py (stable video without flow).
-Adam 1e-4, weight and bias networks at 10x (the paper). The checkpoint holds model,
-optimiser, iteration and RNG: --resume continues.
+run.sh chains the phases of the shipped recipe and passes its options. Losses: content and
+BN-statistic style losses at the layers of a `losses.LossLayers` preset (--loss), an identity
+loss (a content image used as its own style comes back unchanged) that gives the content-style
+trade-off `alpha` its meaning, and with --temporal-weight the temporal regulariser of
+temporal.py (stable video without flow). Adam; the defaults are the first models' recipe, see
+--help. The checkpoint holds model, optimiser, iteration and RNG: --resume continues.
 """
 
 import argparse
@@ -60,8 +60,6 @@ def parse_args(argv=None):
     ap.add_argument("--content-weight", type=float, default=1.0)
     ap.add_argument("--style-weight", type=float, default=5.0, help="weight of the layer-balanced style loss")
     ap.add_argument("--loss", default="johnson", help="loss layers: johnson or adain (losses.LossLayers)")
-    ap.add_argument("--style-layer-weights", type=lambda t: tuple(float(v) for v in t.split(",")),
-                    help="override the loss preset's weights of its style layers (comma-separated)")
     ap.add_argument("--identity-weight", type=float, default=10.0, help="weight of the L1 identity loss")
     ap.add_argument("--temporal-weight", type=float, default=0.0,
                     help="weight of the temporal regulariser (temporal.py; 0: off)")
@@ -83,10 +81,6 @@ def parse_args(argv=None):
     if args.batch % args.styles_per_batch:
         ap.error("--styles-per-batch must divide --batch")
     args.loss_layers = losses.LossLayers.preset(args.loss)
-    if args.style_layer_weights:
-        if len(args.style_layer_weights) != len(args.loss_layers.style):
-            ap.error(f"--style-layer-weights needs {len(args.loss_layers.style)} values")
-        args.loss_layers = dataclasses.replace(args.loss_layers, style_weights=args.style_layer_weights)
     return args
 
 
