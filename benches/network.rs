@@ -9,7 +9,8 @@
 use candle_core::Device;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dinstyle::cpu::simd::Level;
-use dinstyle::cpu::{kernels, CpuKernels, FrameIn, FrameOut, PixelLayout, Workspace};
+use dinstyle::cpu::{kernels, CpuKernels, FrameIn, FrameOut, Workspace};
+use dinstyle::frame::{Packed, PixelLayout};
 use dinstyle::{image_io, DinModel};
 
 fn frame(w: usize, h: usize) -> Vec<u8> {
@@ -36,16 +37,20 @@ fn network(c: &mut Criterion) {
                 BenchmarkId::new(format!("engine-{}", level.name()), format!("{w}x{h}")),
                 |b| {
                     b.iter(|| {
-                        let src = FrameIn::Packed {
+                        let src = FrameIn::Packed(Packed {
                             data: &input,
                             stride: 4 * w,
+                            width: w,
+                            height: h,
                             layout: PixelLayout::RGBX,
-                        };
-                        let dst = FrameOut::Packed {
+                        });
+                        let dst = FrameOut::Packed(Packed {
                             data: &mut out,
                             stride: 4 * w,
+                            width: w,
+                            height: h,
                             layout: PixelLayout::RGBX,
-                        };
+                        });
                         net.stylize(src, dst, (w, h), &kernels, &mut ws).unwrap()
                     })
                 },

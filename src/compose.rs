@@ -7,50 +7,36 @@ use std::path::Path;
 use image::imageops::FilterType;
 use rayon::prelude::*;
 
-use crate::cpu::PixelLayout;
+use crate::frame::Packed;
 use crate::{image_io, Result};
-
-/// A packed frame: `height` rows `stride` bytes apart.
-#[derive(Debug, Clone, Copy)]
-pub struct Pixels<'a> {
-    pub data: &'a [u8],
-    pub stride: usize,
-    pub layout: PixelLayout,
-}
 
 /// BT.601 luma in 8-bit fixed point (weights sum to 256).
 fn luma(p: [i32; 3]) -> i32 {
     (77 * p[0] + 150 * p[1] + 29 * p[2] + 128) >> 8
 }
 
+/// The colour bytes of both frames' rows, in parallel (the frames share size and layout).
 fn rows<'a>(
-    content: Pixels<'a>,
-    out: &'a mut [u8],
-    out_stride: usize,
-    (w, h): (usize, usize),
+    content: Packed<&'a [u8]>,
+    out: &'a mut Packed<&mut [u8]>,
 ) -> impl IndexedParallelIterator<Item = (usize, (&'a [u8], &'a mut [u8]))> {
-    let bpp = content.layout.bytes_per_pixel;
+    let row = content.width * content.layout.bytes_per_pixel;
     content
         .data
         .par_chunks(content.stride)
-        .zip(out.par_chunks_mut(out_stride))
-        .take(h)
-        .map(move |(c, o)| (&c[..w * bpp], &mut o[..w * bpp]))
+        .zip(out.data.par_chunks_mut(out.stride))
+        .take(content.height)
+        .map(move |(c, o)| (&c[..row], &mut o[..row]))
         .enumerate()
 }
 
 /// Colour preservation: gives every painted pixel the content's chroma and keeps the painting's
 /// luma (adding the same amount to R, G and B moves luma by it and leaves chroma alone), so
-/// the style brings its strokes and light but not its palette. Both frames share one layout.
-pub fn keep_content_colours(
-    content: Pixels,
-    out: &mut [u8],
-    out_stride: usize,
-    size: (usize, usize),
-) {
+/// the style brings its strokes and light but not its palette. Both frames share size and layout.
+pub fn keep_content_colours(content: Packed<&[u8]>, out: &mut Packed<&mut [u8]>) {
     let layout = content.layout;
     let (bpp, [r, g, b]) = (layout.bytes_per_pixel, layout.rgb);
-    rows(content, out, out_stride, size).for_each(|(_, (c, o))| {
+    rows(content, out).for_each(|(_, (c, o))| {
         for (cp, op) in c.chunks_exact(bpp).zip(o.chunks_exact_mut(bpp)) {
             let cc = [cp[r] as i32, cp[g] as i32, cp[b] as i32];
             let shift = luma([op[r] as i32, op[g] as i32, op[b] as i32]) - luma(cc);
@@ -63,17 +49,11 @@ pub fn keep_content_colours(
 
 /// Spatial control: `out = m * out + (1 - m) * base`, per pixel, with the mask `m` (`width *
 /// height` bytes, 255 = all `out`). `base` is the content itself or a frame painted in a second
-/// style.
-pub fn blend_with_mask(
-    base: Pixels,
-    out: &mut [u8],
-    out_stride: usize,
-    mask: &[u8],
-    (w, h): (usize, usize),
-) {
+/// style; both frames share size and layout.
+pub fn blend_with_mask(base: Packed<&[u8]>, out: &mut Packed<&mut [u8]>, mask: &[u8]) {
     let layout = base.layout;
-    let (bpp, rgb) = (layout.bytes_per_pixel, layout.rgb);
-    rows(base, out, out_stride, (w, h)).for_each(|(y, (c, o))| {
+    let (bpp, rgb, w) = (layout.bytes_per_pixel, layout.rgb, base.width);
+    rows(base, out).for_each(|(y, (c, o))| {
         let m_row = &mask[y * w..][..w];
         for ((cp, op), &m) in c.chunks_exact(bpp).zip(o.chunks_exact_mut(bpp)).zip(m_row) {
             let m = m as u32;
@@ -103,11 +83,15 @@ pub fn mask_from_image(img: &image::RgbImage, (w, h): (usize, usize)) -> Vec<u8>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::PixelLayout;
 
-    fn px(data: &[u8]) -> Pixels<'_> {
-        Pixels {
+    fn px<D: AsRef<[u8]>>(data: D) -> Packed<D> {
+        let len = data.as_ref().len();
+        Packed {
             data,
-            stride: data.len(),
+            stride: len,
+            width: len / 3,
+            height: 1,
             layout: PixelLayout::RGB,
         }
     }
@@ -118,7 +102,7 @@ mod tests {
         let content = [200u8, 40, 40, 30, 90, 200];
         let mut out = [90u8, 140, 60, 250, 250, 250];
         let painted_luma = [luma([90, 140, 60]), luma([250, 250, 250])];
-        keep_content_colours(px(&content), &mut out, 6, (2, 1));
+        keep_content_colours(px(&content[..]), &mut px(&mut out[..]));
         // Luma from the painting (within rounding), chroma differences from the content.
         assert!((luma([out[0] as i32, out[1] as i32, out[2] as i32]) - painted_luma[0]).abs() <= 1);
         assert_eq!(out[0] as i32 - out[1] as i32, 200 - 40);
@@ -131,7 +115,7 @@ mod tests {
     fn the_mask_picks_per_pixel() {
         let base = [0u8, 0, 0, 0, 0, 0, 0, 0, 0];
         let mut out = [255u8, 255, 255, 100, 100, 100, 255, 255, 255];
-        blend_with_mask(px(&base), &mut out, 9, &[255, 0, 128], (3, 1));
+        blend_with_mask(px(&base[..]), &mut px(&mut out[..]), &[255, 0, 128]);
         assert_eq!(out, [255, 255, 255, 0, 0, 0, 128, 128, 128]);
     }
 
@@ -142,15 +126,23 @@ mod tests {
             rgb: [2, 1, 0],
             bytes_per_pixel: 4,
         };
-        let base = vec![10u8; 20];
-        let mut out = vec![200u8; 20];
-        let frame = Pixels {
-            data: &base,
-            stride: 10,
-            layout,
-        };
-        blend_with_mask(frame, &mut out, 10, &[0; 4], (2, 2));
-        keep_content_colours(frame, &mut out, 10, (2, 2));
+        let base = [10u8; 20];
+        let mut out = [200u8; 20];
+        fn frame<D>(data: D, layout: PixelLayout) -> Packed<D> {
+            Packed {
+                data,
+                stride: 10,
+                width: 2,
+                height: 2,
+                layout,
+            }
+        }
+        blend_with_mask(
+            frame(&base[..], layout),
+            &mut frame(&mut out[..], layout),
+            &[0; 4],
+        );
+        keep_content_colours(frame(&base[..], layout), &mut frame(&mut out[..], layout));
         for row in out.chunks(10) {
             assert_eq!(&row[..8], &[10, 10, 10, 200, 10, 10, 10, 200]);
             assert_eq!(&row[8..], &[200, 200]);

@@ -17,14 +17,17 @@ pub mod compose;
 pub mod cpu;
 pub mod device;
 mod error;
+pub mod frame;
 pub mod image_io;
 pub mod model;
 pub mod ops;
+pub mod painter;
 pub mod styles;
 
 pub use device::parse_device;
 pub use error::{Error, Result};
-pub use model::{Config, DinModel, StyleKernels};
+pub use model::{Config, DinModel, Modulation, StyleKernels};
+pub use painter::{PaintSettings, Painter};
 pub use styles::{StyleCache, StyleLoader, StyleSource, StyleSpec};
 
 /// The shipped weights (`models/din-mobile.safetensors`), compiled in so that the binary and

@@ -4,7 +4,8 @@
 //! this CPU has, for planar tensors and for packed 8-bit frames.
 
 use candle_core::{Device, Tensor};
-use dinstyle::cpu::{simd::Level, CpuKernels, FrameIn, FrameOut, PixelLayout, Workspace};
+use dinstyle::cpu::{simd::Level, CpuKernels, FrameIn, FrameOut, Workspace};
+use dinstyle::frame::{Packed, PixelLayout};
 use dinstyle::{image_io, DinModel};
 
 fn style_kernels(model: &DinModel) -> dinstyle::StyleKernels {
@@ -95,16 +96,20 @@ fn packed_frames_match_the_graph_and_keep_other_bytes() {
             frame[at..at + 3].copy_from_slice(&[p[2], p[1], p[0]]);
         }
         let mut out = vec![77u8; frame.len()];
-        let input = FrameIn::Packed {
+        let input = FrameIn::Packed(Packed {
             data: &frame,
             stride,
+            width: w as usize,
+            height: h as usize,
             layout: bgra,
-        };
-        let output = FrameOut::Packed {
+        });
+        let output = FrameOut::Packed(Packed {
             data: &mut out,
             stride,
+            width: w as usize,
+            height: h as usize,
             layout: bgra,
-        };
+        });
         net.stylize(input, output, (w as usize, h as usize), &kernels, &mut ws)
             .unwrap();
         let mut worst = 0;
@@ -135,16 +140,20 @@ fn mismatched_buffers_are_errors_not_panics() {
     let small = vec![0u8; 10];
     let mut out = vec![0u8; 3 * 8 * 8];
     for size in [(8, 8), (0, 8)] {
-        let input = FrameIn::Packed {
+        let input = FrameIn::Packed(Packed {
             data: &small,
             stride: 24,
+            width: size.0,
+            height: size.1,
             layout: rgb,
-        };
-        let output = FrameOut::Packed {
+        });
+        let output = FrameOut::Packed(Packed {
             data: &mut out,
             stride: 24,
+            width: size.0,
+            height: size.1,
             layout: rgb,
-        };
+        });
         assert!(net.stylize(input, output, size, &kernels, &mut ws).is_err());
     }
     let planar = vec![0f32; 3 * 4 * 4];
@@ -173,16 +182,20 @@ fn paint_rgb(
         .cpu_net()
         .unwrap()
         .stylize(
-            FrameIn::Packed {
+            FrameIn::Packed(Packed {
                 data: img.as_raw(),
                 stride: 3 * w,
+                width: w,
+                height: h,
                 layout,
-            },
-            FrameOut::Packed {
+            }),
+            FrameOut::Packed(Packed {
                 data: &mut out,
                 stride: 3 * w,
+                width: w,
+                height: h,
                 layout,
-            },
+            }),
             (w, h),
             kernels,
             ws,

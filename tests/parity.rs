@@ -52,6 +52,14 @@ fn bundled_model_matches_pytorch() {
             &fixture[&format!("din{}.bias", i + 1)],
         );
     }
+    match (&kernels.modulation, fixture.get("modulation.scale")) {
+        (Some(m), Some(scale)) => {
+            check("modulation scale", &m.scale, scale);
+            check("modulation shift", &m.shift, &fixture["modulation.shift"]);
+        }
+        (None, None) => {}
+        _ => panic!("the model and the fixture disagree on the decoder modulation"),
+    }
     let content = &fixture["content"];
     check(
         "stylized output (CPU engine)",

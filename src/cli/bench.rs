@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use dinstyle::cpu::{CpuKernels, FrameIn, FrameOut, PixelLayout, Workspace};
+use dinstyle::cpu::{CpuKernels, FrameIn, FrameOut, Workspace};
+use dinstyle::frame::{Packed, PixelLayout};
 use dinstyle::{image_io, DinModel, Error, Result, StyleKernels};
 use image::RgbImage;
 
@@ -199,16 +200,20 @@ fn bench(args: &BenchArgs) -> Result<()> {
         let mut out = frame.clone();
         let times = match (path, model.cpu_net()) {
             (BenchPath::Engine, Some(net)) => time_frames(args, args.frames, || {
-                let src = FrameIn::Packed {
+                let src = FrameIn::Packed(Packed {
                     data: &frame,
                     stride: 4 * w,
+                    width: w,
+                    height: h,
                     layout,
-                };
-                let dst = FrameOut::Packed {
+                });
+                let dst = FrameOut::Packed(Packed {
                     data: &mut out,
                     stride: 4 * w,
+                    width: w,
+                    height: h,
                     layout,
-                };
+                });
                 Ok(net.stylize(src, dst, (w, h), &cpu_kernels, &mut ws)?)
             })?,
             _ => {

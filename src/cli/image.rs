@@ -1,12 +1,13 @@
 //! `dinstyle image`: stylize photos with any style image.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
-use dinstyle::cpu::PixelLayout;
-use dinstyle::{compose, image_io, DinModel, Result, StyleKernels};
-use image::RgbImage;
+use dinstyle::frame::Packed;
+use dinstyle::painter::PainterEvent;
+use dinstyle::{image_io, Error, PaintSettings, Painter, Result};
 
 use super::{output_paths, report};
 
@@ -44,14 +45,6 @@ pub(crate) fn unit_interval(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
-/// The model and the styles, loaded once for every photo.
-struct Setup {
-    model: DinModel,
-    kernels: StyleKernels,
-    /// Kernels for the mask's black areas (`--mask-style`).
-    mask_kernels: Option<StyleKernels>,
-}
-
 /// Runs the command; the exit code is that of the first failure (every input is still tried).
 pub fn run(args: ImageArgs) -> u8 {
     let outputs = match output_paths(
@@ -64,7 +57,8 @@ pub fn run(args: ImageArgs) -> u8 {
         Ok(o) => o,
         Err(e) => return report(&e),
     };
-    let setup = || -> Result<Setup> {
+    // The model and the styles, loaded once for every photo.
+    let setup = || -> Result<Painter> {
         let model = args.engine.load_model()?;
         let loader = args.engine.style_loader(&model);
         let kernels = loader.load(&args.style.style)?;
@@ -77,20 +71,19 @@ pub fn run(args: ImageArgs) -> u8 {
         if let Some(mask) = &args.style.mask {
             image_io::load_image(mask, "mask image")?;
         }
-        Ok(Setup {
-            model,
-            kernels,
-            mask_kernels,
-        })
+        let mut painter = Painter::new(Arc::new(model), kernels, args.engine.style_size)?;
+        painter.set_mask_style(mask_kernels)?;
+        painter.set_mask(args.style.mask.as_deref());
+        Ok(painter)
     };
-    let setup = match setup() {
-        Ok(s) => s,
+    let mut painter = match setup() {
+        Ok(p) => p,
         Err(e) => return report(&e),
     };
     let mut code = 0;
     for (input, output) in args.inputs.iter().zip(&outputs) {
         let start = Instant::now();
-        match stylize_file(&setup, input, output, &args) {
+        match stylize_file(&mut painter, input, output, &args) {
             Ok((w, h)) => {
                 if !args.quiet {
                     eprintln!(
@@ -117,56 +110,27 @@ pub fn run(args: ImageArgs) -> u8 {
 }
 
 fn stylize_file(
-    setup: &Setup,
+    painter: &mut Painter,
     input: &Path,
     output: &Path,
     args: &ImageArgs,
 ) -> Result<(u32, u32)> {
-    let model = &setup.model;
-    let device = model.device();
     let controls = &args.style;
     let photo = image_io::load_image(input, "image")?;
     let rgb = image_io::limit_long_side(&photo.rgb, args.size);
     let size = (rgb.width() as usize, rgb.height() as usize);
-    let frame = image_io::to_tensor(&rgb, device)?;
-    // alpha < 1: mix in the photo's own kernels (the trade-off in feature space).
-    let own = match controls.alpha < 1.0 {
-        true => {
-            let own_style = image_io::fit_style(&rgb, args.engine.style_size);
-            Some(model.encode_style(&image_io::to_tensor(&own_style, device)?)?)
-        }
-        false => None,
+    let settings = PaintSettings {
+        alpha: controls.alpha,
+        preserve_colour: controls.preserve_colour,
+        ..PaintSettings::default()
     };
-    let paint = |kernels: &StyleKernels| -> Result<RgbImage> {
-        let mixed;
-        let kernels = match &own {
-            Some(own) => {
-                mixed = kernels.with_alpha(own, controls.alpha)?;
-                &mixed
-            }
-            None => kernels,
-        };
-        image_io::from_tensor(&model.stylize(&frame, kernels)?)
-    };
-    let mut out = paint(&setup.kernels)?;
-    fn pixels(img: &RgbImage) -> compose::Pixels<'_> {
-        compose::Pixels {
-            data: img.as_raw(),
-            stride: 3 * img.width() as usize,
-            layout: PixelLayout::RGB,
+    for event in painter.begin_frame(&settings, size) {
+        if let PainterEvent::MaskFailed { message } = event {
+            return Err(Error::InvalidArgument(message));
         }
     }
-    if let Some(mask) = &controls.mask {
-        let mask = compose::load_mask(mask, size)?;
-        let base = match &setup.mask_kernels {
-            Some(k) => paint(k)?,
-            None => rgb.clone(),
-        };
-        compose::blend_with_mask(pixels(&base), &mut out, 3 * size.0, &mask, size);
-    }
-    if controls.preserve_colour {
-        compose::keep_content_colours(pixels(&rgb), &mut out, 3 * size.0, size);
-    }
+    let mut out = rgb.clone();
+    painter.paint(&settings, Packed::rgb(&rgb), Packed::rgb_mut(&mut out))?;
     let alpha = photo
         .alpha
         .map(|a| image_io::resize_to(&a, rgb.dimensions()));

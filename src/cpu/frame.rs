@@ -4,37 +4,13 @@
 use rayon::prelude::*;
 
 use super::kernels::reflect;
-
-/// Where R, G and B sit in one packed pixel, and how many bytes a pixel takes
-/// (RGBx: `[0, 1, 2]`, 4; BGRA: `[2, 1, 0]`, 4; RGB: `[0, 1, 2]`, 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PixelLayout {
-    pub rgb: [usize; 3],
-    pub bytes_per_pixel: usize,
-}
-
-impl PixelLayout {
-    /// Three bytes per pixel, R G B (as `image::RgbImage`).
-    pub const RGB: PixelLayout = PixelLayout {
-        rgb: [0, 1, 2],
-        bytes_per_pixel: 3,
-    };
-    /// Four bytes per pixel, R G B and an unused or alpha byte.
-    pub const RGBX: PixelLayout = PixelLayout {
-        rgb: [0, 1, 2],
-        bytes_per_pixel: 4,
-    };
-}
+use crate::frame::Packed;
 
 /// A frame to stylize.
 #[derive(Debug, Clone, Copy)]
 pub enum FrameIn<'a> {
-    /// 8-bit packed pixels, rows `stride` bytes apart.
-    Packed {
-        data: &'a [u8],
-        stride: usize,
-        layout: PixelLayout,
-    },
+    /// 8-bit packed pixels.
+    Packed(Packed<&'a [u8]>),
     /// `[3][height][width]` values in [0, 1].
     Planar(&'a [f32]),
 }
@@ -43,26 +19,9 @@ pub enum FrameIn<'a> {
 /// (alpha and padding bytes are left as they are).
 #[derive(Debug)]
 pub enum FrameOut<'a> {
-    Packed {
-        data: &'a mut [u8],
-        stride: usize,
-        layout: PixelLayout,
-    },
+    Packed(Packed<&'a mut [u8]>),
     /// `[3][height][width]`, unclamped.
     Planar(&'a mut [f32]),
-}
-
-/// Checks that a frame's buffer holds `width` x `height` pixels.
-pub(crate) fn check_len(
-    len: usize,
-    stride: usize,
-    layout: PixelLayout,
-    w: usize,
-    h: usize,
-) -> bool {
-    layout.rgb.iter().all(|&i| i < layout.bytes_per_pixel)
-        && stride >= w * layout.bytes_per_pixel
-        && len >= (h - 1) * stride + w * layout.bytes_per_pixel
 }
 
 /// Fills `dst` (`[hp + 2][3][wp + 2]`) from a `w` x `h` frame: edge replication up to the padded
@@ -77,14 +36,10 @@ pub(crate) fn load(frame: FrameIn, w: usize, h: usize, hp: usize, wp: usize, dst
             let (g, b) = gb.split_at_mut(wp + 2);
             // Columns 1..=w are the frame's own pixels, in one pass over the source row.
             match frame {
-                FrameIn::Packed {
-                    data,
-                    stride,
-                    layout,
-                } => {
-                    let bpp = layout.bytes_per_pixel;
-                    let [ri, gi, bi] = layout.rgb;
-                    let src = &data[sy * stride..][..w * bpp];
+                FrameIn::Packed(frame) => {
+                    let bpp = frame.layout.bytes_per_pixel;
+                    let [ri, gi, bi] = frame.layout.rgb;
+                    let src = frame.row(sy);
                     let planes = r[1..=w].iter_mut().zip(&mut g[1..=w]).zip(&mut b[1..=w]);
                     for (((r, g), b), px) in planes.zip(src.chunks_exact(bpp)) {
                         *r = px[ri] as f32 * (1.0 / 255.0);
@@ -129,11 +84,12 @@ where
         })
     };
     match frame {
-        FrameOut::Packed {
+        FrameOut::Packed(Packed {
             data,
             stride,
             layout,
-        } => data
+            ..
+        }) => data
             .par_chunks_mut(stride)
             .take(h)
             .enumerate()
@@ -168,6 +124,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::PixelLayout;
 
     #[test]
     fn bytes_round_like_from_tensor() {
@@ -187,11 +144,13 @@ mod tests {
             bytes_per_pixel: 3,
         };
         let data = [30u8, 20, 10, 60, 50, 40];
-        let frame = FrameIn::Packed {
+        let frame = FrameIn::Packed(Packed {
             data: &data,
             stride: 6,
+            width: 2,
+            height: 1,
             layout,
-        };
+        });
         let mut dst = vec![0f32; 6 * 3 * 6];
         load(frame, 2, 1, 4, 4, &mut dst);
         let red: Vec<u8> = dst[..6].iter().map(|v| (v * 255.0).round() as u8).collect();

@@ -27,12 +27,12 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
-pub use frame::{FrameIn, FrameOut, PixelLayout};
+pub use frame::{FrameIn, FrameOut};
 use kernels::reflect;
 use simd::Level;
 pub use stability::{LayerStats, Stability, CUT_THRESHOLD};
 
-use super::model::{padded_size, StyleKernels, IN_EPS};
+use super::model::{padded_size, Config, StyleKernels, IN_EPS};
 
 fn vec_of(t: Tensor) -> Result<Vec<f32>> {
     t.flatten_all()?.to_vec1::<f32>()
@@ -58,7 +58,7 @@ impl Dense3x3 {
 }
 
 /// Depthwise 3x3 convolution (`<prefix>.conv.{weight,bias}`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Depthwise {
     weight: Vec<f32>,
     bias: Vec<f32>,
@@ -74,8 +74,24 @@ impl Depthwise {
     }
 }
 
+impl Depthwise {
+    /// Scales and shifts the output channels by the next entries of `m` (`model.Decoder`).
+    fn modulate(&mut self, m: &mut ModulationCursor) {
+        let (gain, shift) = m.next(self.bias.len());
+        for (c, (w, b)) in self
+            .weight
+            .chunks_exact_mut(9)
+            .zip(self.bias.iter_mut())
+            .enumerate()
+        {
+            w.iter_mut().for_each(|v| *v *= gain[c]);
+            *b = *b * gain[c] + shift[c];
+        }
+    }
+}
+
 /// 1x1 convolution (`<prefix>.{weight,bias}`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Pointwise {
     weight: Vec<f32>,
     bias: Vec<f32>,
@@ -92,8 +108,39 @@ impl Pointwise {
     }
 }
 
+impl Pointwise {
+    /// Scales and shifts the output channels by the next entries of `m` (`model.Decoder`).
+    fn modulate(&mut self, m: &mut ModulationCursor) {
+        let (gain, shift) = m.next(self.bias.len());
+        for (c, (w, b)) in self
+            .weight
+            .chunks_exact_mut(self.cin)
+            .zip(self.bias.iter_mut())
+            .enumerate()
+        {
+            w.iter_mut().for_each(|v| *v *= gain[c]);
+            *b = *b * gain[c] + shift[c];
+        }
+    }
+}
+
+/// The modulation vectors of a style, handed out conv by conv in the decoder's order.
+struct ModulationCursor<'a> {
+    gain: &'a [f32],
+    shift: &'a [f32],
+}
+
+impl<'a> ModulationCursor<'a> {
+    fn next(&mut self, n: usize) -> (&'a [f32], &'a [f32]) {
+        let (g, rest_g) = self.gain.split_at(n);
+        let (s, rest_s) = self.shift.split_at(n);
+        (self.gain, self.shift) = (rest_g, rest_s);
+        (g, s)
+    }
+}
+
 /// MobileNetV1 block (`dw`, `pw`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Separable {
     dw: Depthwise,
     pw: Pointwise,
@@ -109,7 +156,7 @@ impl Separable {
 }
 
 /// `x + conv2(relu(conv1(x)))` (`conv1`, `conv2`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Residual([Separable; 2]);
 
 impl Residual {
@@ -122,7 +169,7 @@ impl Residual {
 }
 
 /// Decoder level (`pw`, `dw`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Up {
     pw: Pointwise,
     dw: Depthwise,
@@ -137,10 +184,39 @@ impl Up {
     }
 }
 
-/// A style's three dynamic kernels as dense `[c][c]` matrices (block-diagonal ones expanded).
+/// The decoder's weights up to its head: the model's, or a style's modulated copy.
+#[derive(Debug, Clone, Default)]
+struct DecoderWeights {
+    res: [Residual; 2],
+    up: [Up; 2],
+}
+
+impl DecoderWeights {
+    /// `self` set to `base` with every conv's output channels scaled by `1 + scale` and shifted
+    /// by `shift` (buffers reused from frame to frame).
+    fn modulate_from(&mut self, base: &DecoderWeights, (scale, shift): &(Vec<f32>, Vec<f32>)) {
+        self.clone_from(base);
+        let gain: Vec<f32> = scale.iter().map(|s| 1.0 + s).collect();
+        let mut m = ModulationCursor { gain: &gain, shift };
+        for block in &mut self.res {
+            for conv in &mut block.0 {
+                conv.dw.modulate(&mut m);
+                conv.pw.modulate(&mut m);
+            }
+        }
+        for up in &mut self.up {
+            up.pw.modulate(&mut m);
+            up.dw.modulate(&mut m);
+        }
+    }
+}
+
+/// A style's three dynamic kernels as dense `[c][c]` matrices (block-diagonal ones expanded),
+/// and the decoder's modulation `(scale, shift)` when the model has one.
 #[derive(Debug, Clone)]
 pub struct CpuKernels {
     layers: [(Vec<f32>, Vec<f32>); 3],
+    modulation: Option<(Vec<f32>, Vec<f32>)>,
 }
 
 impl CpuKernels {
@@ -159,8 +235,16 @@ impl CpuKernels {
             }
             Ok((w, vec_of(k.bias.to_dtype(candle_core::DType::F32)?)?))
         };
+        let modulation = match &kernels.modulation {
+            Some(m) => Some((
+                vec_of(m.scale.to_dtype(candle_core::DType::F32)?)?,
+                vec_of(m.shift.to_dtype(candle_core::DType::F32)?)?,
+            )),
+            None => None,
+        };
         Ok(Self {
             layers: [dense(0)?, dense(1)?, dense(2)?],
+            modulation,
         })
     }
 
@@ -169,11 +253,12 @@ impl CpuKernels {
         let Some(((first, _), rest)) = parts.split_first() else {
             candle_core::bail!("mixing needs at least one set of style kernels");
         };
+        let lengths = |p: &CpuKernels| p.modulation.as_ref().map(|(s, h)| (s.len(), h.len()));
         let same_shape = |p: &CpuKernels| {
             (0..3).all(|i| {
                 p.layers[i].0.len() == first.layers[i].0.len()
                     && p.layers[i].1.len() == first.layers[i].1.len()
-            })
+            }) && lengths(p) == lengths(first)
         };
         if !rest.iter().all(|(p, _)| same_shape(p)) {
             candle_core::bail!("style kernels of different models cannot be mixed");
@@ -188,8 +273,20 @@ impl CpuKernels {
             out
         };
         let layer = |i: usize| (sum(&|p| &p.layers[i].0), sum(&|p| &p.layers[i].1));
+        // same_shape checked that every part has a modulation if the first has one
+        fn scale(p: &CpuKernels) -> &[f32] {
+            p.modulation.as_ref().map_or(&[], |m| &m.0)
+        }
+        fn shift(p: &CpuKernels) -> &[f32] {
+            p.modulation.as_ref().map_or(&[], |m| &m.1)
+        }
+        let modulation = first
+            .modulation
+            .as_ref()
+            .map(|_| (sum(&scale), sum(&shift)));
         Ok(Self {
             layers: [layer(0), layer(1), layer(2)],
+            modulation,
         })
     }
 }
@@ -214,6 +311,8 @@ pub struct Workspace {
     pub stability: Stability,
     /// Per frame: DIN kernels with the norm folded in, and the biases they add.
     folded: [(Vec<f32>, Vec<f32>); 3],
+    /// Per frame: the style's modulated decoder (a modulated model only).
+    decoder: DecoderWeights,
 }
 
 impl Workspace {
@@ -257,15 +356,17 @@ pub struct CpuNet {
     stem: Dense3x3,
     down: [Separable; 2],
     enc_res: [Residual; 2],
-    dec_res: [Residual; 2],
-    up: [Up; 2],
+    decoder: DecoderWeights,
+    /// Styles scale and shift the decoder's convs (`Config::modulated_decoder`).
+    modulated: bool,
     head: Dense3x3,
     level: Level,
 }
 
 impl CpuNet {
     /// Reads the content path from the model file's root (`content_encoder.*`, `decoder.*`).
-    pub fn load(widths: [usize; 3], vb: VarBuilder) -> Result<Self> {
+    pub fn load(config: &Config, vb: VarBuilder) -> Result<Self> {
+        let widths = config.widths;
         let [c1, c2, c3] = widths;
         let enc = vb.pp("content_encoder");
         let dec = vb.pp("decoder");
@@ -280,14 +381,17 @@ impl CpuNet {
                 Residual::load(c3, enc.pp("res1"))?,
                 Residual::load(c3, enc.pp("res2"))?,
             ],
-            dec_res: [
-                Residual::load(c3, dec.pp("res1"))?,
-                Residual::load(c3, dec.pp("res2"))?,
-            ],
-            up: [
-                Up::load(c3, c2, dec.pp("up1"))?,
-                Up::load(c2, c1, dec.pp("up2"))?,
-            ],
+            decoder: DecoderWeights {
+                res: [
+                    Residual::load(c3, dec.pp("res1"))?,
+                    Residual::load(c3, dec.pp("res2"))?,
+                ],
+                up: [
+                    Up::load(c3, c2, dec.pp("up1"))?,
+                    Up::load(c2, c1, dec.pp("up2"))?,
+                ],
+            },
+            modulated: config.modulated_decoder,
             head: Dense3x3::load(c1, 3, dec.pp("head"))?,
             level: Level::get(),
         })
@@ -318,19 +422,11 @@ impl CpuNet {
             candle_core::bail!("cannot stylize an empty {w}x{h} frame");
         }
         let input_fits = match input {
-            FrameIn::Packed {
-                data,
-                stride,
-                layout,
-            } => frame::check_len(data.len(), stride, layout, w, h),
+            FrameIn::Packed(f) => f.fits() && f.size() == (w, h),
             FrameIn::Planar(d) => d.len() == 3 * w * h,
         };
         let output_fits = match &out {
-            FrameOut::Packed {
-                data,
-                stride,
-                layout,
-            } => frame::check_len(data.len(), *stride, *layout, w, h),
+            FrameOut::Packed(f) => f.fits() && f.size() == (w, h),
             FrameOut::Planar(d) => d.len() == 3 * w * h,
         };
         let fits = input_fits && output_fits;
@@ -342,6 +438,11 @@ impl CpuNet {
             if k.len() != c * c || b.len() != c {
                 candle_core::bail!("style kernels do not match this model's {c} channels");
             }
+        }
+        let modulation_len = kernels.modulation.as_ref().map(|(s, h)| (s.len(), h.len()));
+        let channels = self.modulated_channels();
+        if modulation_len != self.modulated.then_some((channels, channels)) {
+            candle_core::bail!("style kernels do not match this model's decoder modulation");
         }
         let (hp, wp) = (padded_size(h), padded_size(w));
         ws.prepare(self.widths, hp, wp);
@@ -357,7 +458,18 @@ impl CpuNet {
         for i in 0..3 {
             self.fold(i, kernels, ws);
         }
-        self.decode(ws, hp, wp);
+        let mut decoder = std::mem::take(&mut ws.decoder);
+        let decoder = match &kernels.modulation {
+            Some(m) => {
+                decoder.modulate_from(&self.decoder, m);
+                Some(decoder)
+            }
+            None => None,
+        };
+        self.decode(decoder.as_ref().unwrap_or(&self.decoder), ws, hp, wp);
+        if let Some(d) = decoder {
+            ws.decoder = d;
+        }
         self.head(ws, out, (w, h), (hp, wp));
         Ok(())
     }
@@ -444,7 +556,19 @@ impl CpuNet {
         }
     }
 
-    fn decode(&self, ws: &mut Workspace, hp: usize, wp: usize) {
+    /// Output channels of the decoder's convs up to its head (the modulation's length).
+    fn modulated_channels(&self) -> usize {
+        let res: usize = self
+            .decoder
+            .res
+            .iter()
+            .map(|r| 2 * r.0.len() * r.0[0].pw.bias.len())
+            .sum();
+        let up: usize = self.decoder.up.iter().map(|u| 2 * u.pw.bias.len()).sum();
+        res + up
+    }
+
+    fn decode(&self, decoder: &DecoderWeights, ws: &mut Workspace, hp: usize, wp: usize) {
         let Workspace {
             e,
             d,
@@ -459,10 +583,10 @@ impl CpuNet {
         let [d1, d2, x3] = d;
         let [(k1, b1), (k2, b2), (k3, b3)] = folded;
         self.pointwise((k3, self.widths[2]), Some(b3), e3, l3, Mode::LINEAR, x3);
-        for block in &self.dec_res {
+        for block in &decoder.res {
             self.residual(block, x3, r, l3);
         }
-        let [up1, up2] = &self.up;
+        let [up1, up2] = &decoder.up;
         self.pointwise(
             (&up1.pw.weight, up1.pw.cin),
             Some(&up1.pw.bias),

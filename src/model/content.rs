@@ -3,7 +3,8 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{DepthwiseSeparable, ReflectConv, ResidualBlock, UpBlock};
+use super::layers::{DepthwiseSeparable, ModulationCursor, ReflectConv, ResidualBlock, UpBlock};
+use super::Modulation;
 
 /// Stride-1 stem, two stride-2 depthwise-separable blocks, two residual blocks.
 #[derive(Debug, Clone)]
@@ -63,6 +64,21 @@ impl Decoder {
             up2: UpBlock::new(c2, c1, vb.pp("up2"))?,
             head: ReflectConv::new(c1, 3, 3, vb.pp("head"))?,
         })
+    }
+
+    /// The decoder of one style: every conv but the head with its output channels scaled and
+    /// shifted by `m` (`model.Decoder.modulated_convs`, in that order).
+    pub fn modulated(&self, m: &Modulation) -> Result<Self> {
+        let mut cursor = ModulationCursor::new(&m.scale, &m.shift)?;
+        let decoder = Self {
+            res1: self.res1.modulated(&mut cursor)?,
+            res2: self.res2.modulated(&mut cursor)?,
+            up1: self.up1.modulated(&mut cursor)?,
+            up2: self.up2.modulated(&mut cursor)?,
+            head: self.head.clone(),
+        };
+        cursor.finish()?;
+        Ok(decoder)
     }
 
     /// `s1`, `s2`, `s3`: DIN outputs at scales 1, 1/2, 1/4.

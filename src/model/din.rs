@@ -9,26 +9,44 @@ use super::layers::instance_norm;
 /// Epsilon of the instance norm, as `model.IN_EPS`.
 pub const IN_EPS: f64 = 1e-5;
 
-/// Weight or bias network: 3x3 conv, ReLU, 1x1 conv, adaptive average pooling to 1x1.
+/// Weight, bias or modulation network: 3x3 conv, ReLU (or PReLU), 1x1 conv, adaptive average
+/// pooling to 1x1.
 ///
 /// The pooling is moved before the 1x1 conv (both are linear, so the result is the same) so
 /// that the large output of the weight network is never formed per pixel.
 #[derive(Debug, Clone)]
-struct ParamNet {
+pub(crate) struct ParamNet {
     conv1: Conv2d,
+    /// PReLU's negative slopes `[1, hidden, 1, 1]` (`1.weight`); `None`: ReLU.
+    slopes: Option<Tensor>,
     weight: Tensor, // [out, hidden]
     bias: Tensor,   // [out]
 }
 
 impl ParamNet {
-    fn new(cin: usize, hidden: usize, cout: usize, vb: VarBuilder) -> Result<Self> {
+    pub(crate) fn new(
+        cin: usize,
+        hidden: usize,
+        cout: usize,
+        prelu: bool,
+        vb: VarBuilder,
+    ) -> Result<Self> {
         let cfg = Conv2dConfig {
             padding: 1,
             ..Default::default()
         };
         let last = vb.pp("2");
+        let slopes = match prelu {
+            true => Some(
+                vb.pp("1")
+                    .get(hidden, "weight")?
+                    .reshape((1, hidden, 1, 1))?,
+            ),
+            false => None,
+        };
         Ok(Self {
             conv1: candle_nn::conv2d(cin, hidden, 3, cfg, vb.pp("0"))?,
+            slopes,
             weight: last
                 .get((cout, hidden, 1, 1), "weight")?
                 .reshape((cout, hidden))?,
@@ -37,8 +55,13 @@ impl ParamNet {
     }
 
     /// Style features `[1, C, h, w]` -> parameters `[out]`.
-    fn forward(&self, fs: &Tensor) -> Result<Tensor> {
-        let pooled = self.conv1.forward(fs)?.relu()?.mean((2, 3))?; // [1, hidden]
+    pub(crate) fn forward(&self, fs: &Tensor) -> Result<Tensor> {
+        let pre = self.conv1.forward(fs)?;
+        let act = match &self.slopes {
+            Some(a) => (pre.relu()? + pre.minimum(0f32)?.broadcast_mul(a)?)?,
+            None => pre.relu()?,
+        };
+        let pooled = act.mean((2, 3))?; // [1, hidden]
         let out = pooled.matmul(&self.weight.t()?)?.squeeze(0)?;
         out + &self.bias
     }
@@ -66,8 +89,7 @@ impl Din {
     pub fn new(
         channels: usize,
         group_size: usize,
-        style_channels: usize,
-        hidden: usize,
+        (style_channels, hidden, prelu): (usize, usize, bool),
         vb: VarBuilder,
     ) -> Result<Self> {
         Ok(Self {
@@ -75,9 +97,10 @@ impl Din {
                 style_channels,
                 hidden,
                 channels * group_size,
+                prelu,
                 vb.pp("weight_net"),
             )?,
-            bias_net: ParamNet::new(style_channels, hidden, channels, vb.pp("bias_net"))?,
+            bias_net: ParamNet::new(style_channels, hidden, channels, prelu, vb.pp("bias_net"))?,
             channels,
             group_size,
         })

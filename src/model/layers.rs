@@ -28,6 +28,47 @@ impl Module for ReflectConv {
     }
 }
 
+/// Walks the modulation vectors of a modulated decoder layer by layer: each conv takes the next
+/// `out_channels` entries (the order of `model.Decoder.modulated_convs`).
+pub struct ModulationCursor {
+    gain: Tensor,
+    shift: Tensor,
+    at: usize,
+}
+
+impl ModulationCursor {
+    /// `scale`, `shift`: `[M]`; the gain applied is `1 + scale`.
+    pub fn new(scale: &Tensor, shift: &Tensor) -> Result<Self> {
+        Ok(Self {
+            gain: (scale + 1.0)?,
+            shift: shift.clone(),
+            at: 0,
+        })
+    }
+
+    /// The gain and shift of the next `n` channels.
+    fn next(&mut self, n: usize) -> Result<(Tensor, Tensor)> {
+        let taken = (
+            self.gain.narrow(0, self.at, n)?,
+            self.shift.narrow(0, self.at, n)?,
+        );
+        self.at += n;
+        Ok(taken)
+    }
+
+    /// Every entry was used: the vectors fit the decoder.
+    pub fn finish(self) -> Result<()> {
+        if self.at != self.gain.dim(0)? {
+            candle_core::bail!(
+                "modulation has {} channels, the decoder {}",
+                self.gain.dim(0)?,
+                self.at
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Depthwise 3x3 `ReflectConv` (`groups = channels`), optionally strided.
 #[derive(Debug, Clone)]
 pub struct Depthwise {
@@ -43,6 +84,19 @@ impl Depthwise {
             weight: vb.get((c, 1, 3, 3), "weight")?,
             bias: vb.get(c, "bias")?,
             stride,
+        })
+    }
+}
+
+impl Depthwise {
+    /// This conv with its output channels scaled and shifted (folded into the weights).
+    pub fn modulated(&self, m: &mut ModulationCursor) -> Result<Self> {
+        let c = self.bias.dim(0)?;
+        let (gain, shift) = m.next(c)?;
+        Ok(Self {
+            weight: self.weight.broadcast_mul(&gain.reshape((c, 1, 1, 1))?)?,
+            bias: ((&self.bias * &gain)? + shift)?,
+            stride: self.stride,
         })
     }
 }
@@ -65,6 +119,19 @@ impl Pointwise {
         Ok(Self {
             weight: vb.get((cout, cin, 1, 1), "weight")?.reshape((cout, cin))?,
             bias: vb.get(cout, "bias")?.reshape((cout, 1))?,
+        })
+    }
+}
+
+impl Pointwise {
+    /// This conv with its output channels scaled and shifted (folded into the weights).
+    pub fn modulated(&self, m: &mut ModulationCursor) -> Result<Self> {
+        let c = self.bias.dim(0)?;
+        let (gain, shift) = m.next(c)?;
+        let (gain, shift) = (gain.reshape((c, 1))?, shift.reshape((c, 1))?);
+        Ok(Self {
+            weight: self.weight.broadcast_mul(&gain)?,
+            bias: ((&self.bias * &gain)? + shift)?,
         })
     }
 }
@@ -96,6 +163,15 @@ impl DepthwiseSeparable {
     }
 }
 
+impl DepthwiseSeparable {
+    pub fn modulated(&self, m: &mut ModulationCursor) -> Result<Self> {
+        Ok(Self {
+            dw: self.dw.modulated(m)?,
+            pw: self.pw.modulated(m)?,
+        })
+    }
+}
+
 impl Module for DepthwiseSeparable {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         self.pw.forward(&self.dw.forward(x)?.relu()?)
@@ -118,6 +194,15 @@ impl ResidualBlock {
     }
 }
 
+impl ResidualBlock {
+    pub fn modulated(&self, m: &mut ModulationCursor) -> Result<Self> {
+        Ok(Self {
+            conv1: self.conv1.modulated(m)?,
+            conv2: self.conv2.modulated(m)?,
+        })
+    }
+}
+
 impl Module for ResidualBlock {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         x + self.conv2.forward(&self.conv1.forward(x)?.relu()?)?
@@ -136,6 +221,15 @@ impl UpBlock {
         Ok(Self {
             pw: Pointwise::new(cin, cout, vb.pp("pw"))?,
             dw: Depthwise::new(cout, 1, vb.pp("dw"))?,
+        })
+    }
+}
+
+impl UpBlock {
+    pub fn modulated(&self, m: &mut ModulationCursor) -> Result<Self> {
+        Ok(Self {
+            pw: self.pw.modulated(m)?,
+            dw: self.dw.modulated(m)?,
         })
     }
 }

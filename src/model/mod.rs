@@ -25,7 +25,7 @@ pub use din::{DynamicKernel, IN_EPS};
 use crate::cpu::{CpuKernels, CpuNet, FrameIn, FrameOut, Workspace};
 use crate::Error;
 use content::{ContentEncoder, Decoder};
-use din::Din;
+use din::{Din, ParamNet};
 use style::StyleEncoder;
 
 /// Total down-sampling of the content path: frames are padded to a multiple of it.
@@ -61,6 +61,20 @@ pub struct Config {
     /// The style encoder level each DIN layer's weight and bias networks read.
     #[serde(default = "deepest_taps")]
     pub style_taps: [usize; 3],
+    /// Every decoder conv but the head scales and shifts its output channels per style
+    /// ([`Modulation`], from the deepest style level); folded into the weights once per style.
+    #[serde(default)]
+    pub modulated_decoder: bool,
+    /// Hidden channels of the modulation network.
+    #[serde(default = "default_modulation_hidden")]
+    pub modulation_hidden: usize,
+    /// PReLU instead of ReLU in the weight, bias and modulation networks.
+    #[serde(default)]
+    pub param_prelu: bool,
+}
+
+fn default_modulation_hidden() -> usize {
+    128
 }
 
 /// Models exported before `style_taps` existed read the deepest level everywhere.
@@ -79,7 +93,28 @@ impl Config {
             style_widths: vec![32, 64, 128, 256, 256],
             hidden: 64,
             style_taps: [1, 2, 4],
+            modulated_decoder: false,
+            modulation_hidden: default_modulation_hidden(),
+            param_prelu: false,
         }
+    }
+
+    /// `din-mobile` with a style-modulated decoder and PReLU weight, bias and modulation
+    /// networks (`model.Config.preset("din-modulated")`).
+    pub fn din_modulated() -> Self {
+        Self {
+            modulated_decoder: true,
+            param_prelu: true,
+            ..Self::din_mobile()
+        }
+    }
+
+    /// Channels a modulated decoder scales and shifts, the length of [`Modulation`]'s vectors:
+    /// depthwise and pointwise convs of two residual blocks at 1/4, then the 1x1 and depthwise
+    /// convs of the two up-sampling levels (`model.Decoder.modulated_convs`).
+    pub fn modulated_channels(&self) -> usize {
+        let [c1, c2, c3] = self.widths;
+        8 * c3 + 2 * c2 + 2 * c1
     }
 
     /// Channels per block of the dynamic convolution at content width `channels`.
@@ -92,7 +127,11 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
-        if self.widths.contains(&0) || self.style_widths.is_empty() || self.hidden == 0 {
+        if self.widths.contains(&0)
+            || self.style_widths.is_empty()
+            || self.hidden == 0
+            || (self.modulated_decoder && self.modulation_hidden == 0)
+        {
             return Err(format!("empty layer in {self:?}"));
         }
         if let Some(t) = self
@@ -117,11 +156,23 @@ impl Config {
     }
 }
 
-/// The dynamic kernels of one style for the three DIN layers (scales 1, 1/2, 1/4). Computed
-/// once per style by [`DinModel::encode_style`], reused for every frame.
+/// A style's scale and shift of the decoder's output channels (`Config::modulated_decoder`):
+/// the conv's output `y` becomes `(1 + scale) * y + shift`.
+#[derive(Debug, Clone)]
+pub struct Modulation {
+    /// `[M]`, M = [`Config::modulated_channels`]
+    pub scale: Tensor,
+    /// `[M]`
+    pub shift: Tensor,
+}
+
+/// The dynamic kernels of one style for the three DIN layers (scales 1, 1/2, 1/4), and the
+/// decoder's modulation when the model has one. Computed once per style by
+/// [`DinModel::encode_style`], reused for every frame.
 #[derive(Debug, Clone)]
 pub struct StyleKernels {
     pub layers: [DynamicKernel; 3],
+    pub modulation: Option<Modulation>,
 }
 
 impl StyleKernels {
@@ -131,16 +182,38 @@ impl StyleKernels {
         let Some(((first, w0), rest)) = parts.split_first() else {
             candle_core::bail!("mixing needs at least one set of style kernels");
         };
-        let mut layers = first.layers.clone();
-        for (i, layer) in layers.iter_mut().enumerate() {
-            layer.weight = (&layer.weight * *w0)?;
-            layer.bias = (&layer.bias * *w0)?;
-            for (k, w) in rest {
-                layer.weight = (&layer.weight + (&k.layers[i].weight * *w)?)?;
-                layer.bias = (&layer.bias + (&k.layers[i].bias * *w)?)?;
-            }
+        if rest
+            .iter()
+            .any(|(k, _)| k.modulation.is_some() != first.modulation.is_some())
+        {
+            candle_core::bail!("style kernels of different models cannot be mixed");
         }
-        Ok(StyleKernels { layers })
+        // Weighted sum of one tensor of every part (`None`: a part without it).
+        let sum = |pick: &dyn Fn(&StyleKernels) -> Option<&Tensor>| -> candle_core::Result<Tensor> {
+            let missing = || candle_core::Error::Msg("style kernels of different models".into());
+            let mut acc = (pick(first).ok_or_else(missing)? * *w0)?;
+            for (k, w) in rest {
+                acc = (acc + (pick(k).ok_or_else(missing)? * *w)?)?;
+            }
+            Ok(acc)
+        };
+        let layer = |i: usize| -> candle_core::Result<DynamicKernel> {
+            Ok(DynamicKernel {
+                weight: sum(&|k| Some(&k.layers[i].weight))?,
+                bias: sum(&|k| Some(&k.layers[i].bias))?,
+            })
+        };
+        let modulation = match &first.modulation {
+            Some(_) => Some(Modulation {
+                scale: sum(&|k| k.modulation.as_ref().map(|m| &m.scale))?,
+                shift: sum(&|k| k.modulation.as_ref().map(|m| &m.shift))?,
+            }),
+            None => None,
+        };
+        Ok(StyleKernels {
+            layers: [layer(0)?, layer(1)?, layer(2)?],
+            modulation,
+        })
     }
 
     /// The content-style trade-off: `alpha` of the style, `1 - alpha` of the content's own
@@ -157,8 +230,16 @@ impl StyleKernels {
             })
         };
         let [a, b, c] = &self.layers;
+        let modulation = match &self.modulation {
+            Some(m) => Some(Modulation {
+                scale: m.scale.to_device(device)?,
+                shift: m.shift.to_device(device)?,
+            }),
+            None => None,
+        };
         Ok(Self {
             layers: [move_kernel(a)?, move_kernel(b)?, move_kernel(c)?],
+            modulation,
         })
     }
 }
@@ -170,6 +251,8 @@ pub struct DinModel {
     content_encoder: ContentEncoder,
     style_encoder: StyleEncoder,
     din: [Din; 3],
+    /// Style features -> the decoder's [`Modulation`] (`Config::modulated_decoder`).
+    modulation_net: Option<ParamNet>,
     decoder: Decoder,
     /// The content path for CPU frames (`None` on other devices).
     cpu: Option<CpuNet>,
@@ -186,18 +269,32 @@ impl DinModel {
             Din::new(
                 c,
                 config.group_size(c),
-                config.style_widths[config.style_taps[i]],
-                config.hidden,
+                (
+                    config.style_widths[config.style_taps[i]],
+                    config.hidden,
+                    config.param_prelu,
+                ),
                 vb.pp(format!("din{}", i + 1)),
             )
+        };
+        let modulation_net = match config.modulated_decoder {
+            true => Some(ParamNet::new(
+                *config.style_widths.last().expect("validated: not empty"),
+                config.modulation_hidden,
+                2 * config.modulated_channels(),
+                config.param_prelu,
+                vb.pp("modulation_net"),
+            )?),
+            false => None,
         };
         Ok(Self {
             content_encoder: ContentEncoder::new(config.widths, vb.pp("content_encoder"))?,
             style_encoder: StyleEncoder::new(&config.style_widths, vb.pp("style_encoder"))?,
             din: [din(0)?, din(1)?, din(2)?],
+            modulation_net,
             decoder: Decoder::new(config.widths, vb.pp("decoder"))?,
             cpu: if vb.device().is_cpu() {
-                Some(CpuNet::load(config.widths, vb.clone())?)
+                Some(CpuNet::load(&config, vb.clone())?)
             } else {
                 None
             },
@@ -275,8 +372,20 @@ impl DinModel {
         }
         let levels = self.style_encoder.forward(style)?;
         let kernel = |i: usize| self.din[i].kernel(&levels[self.config.style_taps[i]]);
+        let modulation = match (&self.modulation_net, levels.last()) {
+            (Some(net), Some(deepest)) => {
+                let out = net.forward(deepest)?;
+                let m = out.dim(0)? / 2;
+                Some(Modulation {
+                    scale: out.narrow(0, 0, m)?,
+                    shift: out.narrow(0, m, m)?,
+                })
+            }
+            _ => None,
+        };
         Ok(StyleKernels {
             layers: [kernel(0)?, kernel(1)?, kernel(2)?],
+            modulation,
         })
     }
 
@@ -338,7 +447,16 @@ impl DinModel {
         let s1 = self.din[0].forward(&e.e1, k1)?;
         let s2 = self.din[1].forward(&e.e2, k2)?;
         let s3 = self.din[2].forward(&e.e3, k3)?;
-        self.decoder
+        let modulated;
+        let decoder = match (&kernels.modulation, self.config.modulated_decoder) {
+            (Some(m), true) => {
+                modulated = self.decoder.modulated(m)?;
+                &modulated
+            }
+            (None, false) => &self.decoder,
+            _ => candle_core::bail!("the style kernels were made with another model"),
+        };
+        decoder
             .forward(&s1, &s2, &s3)?
             .narrow(2, 0, h)?
             .narrow(3, 0, w)

@@ -1,8 +1,9 @@
 //! Style kernel files (`.dinstyle`): a style's encoded kernels, tagged with the model that made
 //! them, so a style can be switched to instantly without running the style encoder.
 //!
-//! A safetensors file: `din{1,2,3}.weight` (`[groups, group_size, group_size]`) and
-//! `din{1,2,3}.bias` (`[channels]`) in f32, and metadata `format`, `model` (the model's
+//! A safetensors file: `din{1,2,3}.weight` (`[groups, group_size, group_size]`),
+//! `din{1,2,3}.bias` (`[channels]`) and, for a model with a modulated decoder,
+//! `modulation.{scale,shift}` (`[M]`), in f32, and metadata `format`, `model` (the model's
 //! [`DinModel::identity`]), `style_size` and `source` (what was encoded).
 
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 use safetensors::tensor::{Dtype, TensorView};
 
-use crate::model::DynamicKernel;
+use crate::model::{DynamicKernel, Modulation};
 use crate::{DinModel, Error, Result, StyleKernels};
 
 /// `format` entry of a kernel file's metadata.
@@ -30,16 +31,23 @@ pub struct KernelFileInfo {
 
 /// Serialises `kernels` with `info` into the bytes of a kernel file.
 pub fn kernels_to_bytes(kernels: &StyleKernels, info: &KernelFileInfo) -> Result<Vec<u8>> {
-    let mut data: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut named: Vec<(String, &Tensor)> = Vec::new();
     for (i, layer) in kernels.layers.iter().enumerate() {
-        for (name, t) in [("weight", &layer.weight), ("bias", &layer.bias)] {
-            let values = t
-                .to_dtype(candle_core::DType::F32)?
-                .flatten_all()?
-                .to_vec1::<f32>()?;
-            let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            data.push((format!("din{}.{name}", i + 1), t.dims().to_vec(), bytes));
-        }
+        named.push((format!("din{}.weight", i + 1), &layer.weight));
+        named.push((format!("din{}.bias", i + 1), &layer.bias));
+    }
+    if let Some(m) = &kernels.modulation {
+        named.push(("modulation.scale".into(), &m.scale));
+        named.push(("modulation.shift".into(), &m.shift));
+    }
+    let mut data: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (name, t) in named {
+        let values = t
+            .to_dtype(candle_core::DType::F32)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        data.push((name, t.dims().to_vec(), bytes));
     }
     let views = data
         .iter()
@@ -111,38 +119,48 @@ pub fn kernels_from_bytes(
     let tensors = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|e| bad(format!("damaged kernel file ({e})")))?;
     let config = model.config();
+    let read = |key: &str, shape: Vec<usize>| -> Result<Tensor> {
+        let view = tensors
+            .tensor(key)
+            .map_err(|_| bad(format!("no tensor {key}")))?;
+        if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
+            return Err(bad(format!(
+                "{key} is {:?} {:?}, this model needs F32 {shape:?}",
+                view.dtype(),
+                view.shape()
+            )));
+        }
+        let values: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(bad(format!("{key} holds values that are not finite")));
+        }
+        Ok(Tensor::from_vec(values, shape, &Device::Cpu)?.to_device(model.device())?)
+    };
     let layer = |i: usize| -> Result<DynamicKernel> {
         let c = config.widths[i];
         let gs = config.group_size(c);
-        let read = |name: &str, shape: Vec<usize>| -> Result<Tensor> {
-            let key = format!("din{}.{name}", i + 1);
-            let view = tensors
-                .tensor(&key)
-                .map_err(|_| bad(format!("no tensor {key}")))?;
-            if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
-                return Err(bad(format!(
-                    "{key} is {:?} {:?}, this model needs F32 {shape:?}",
-                    view.dtype(),
-                    view.shape()
-                )));
-            }
-            let values: Vec<f32> = view
-                .data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            if values.iter().any(|v| !v.is_finite()) {
-                return Err(bad(format!("{key} holds values that are not finite")));
-            }
-            Ok(Tensor::from_vec(values, shape, &Device::Cpu)?.to_device(model.device())?)
-        };
         Ok(DynamicKernel {
-            weight: read("weight", vec![c / gs, gs, gs])?,
-            bias: read("bias", vec![c])?,
+            weight: read(&format!("din{}.weight", i + 1), vec![c / gs, gs, gs])?,
+            bias: read(&format!("din{}.bias", i + 1), vec![c])?,
         })
+    };
+    let modulation = match config.modulated_decoder {
+        true => {
+            let m = config.modulated_channels();
+            Some(Modulation {
+                scale: read("modulation.scale", vec![m])?,
+                shift: read("modulation.shift", vec![m])?,
+            })
+        }
+        false => None,
     };
     let kernels = StyleKernels {
         layers: [layer(0)?, layer(1)?, layer(2)?],
+        modulation,
     };
     Ok((kernels, info))
 }

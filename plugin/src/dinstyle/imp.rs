@@ -8,18 +8,17 @@ use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use dinstyle::cpu::{FrameIn, FrameOut, Workspace};
-use dinstyle::{compose, image_io, DinModel};
+use dinstyle::frame::{Packed, PixelLayout};
+use dinstyle::painter::{load_style, PainterEvent, SlotName};
+use dinstyle::{image_io, DinModel, PaintSettings, Painter};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
-use image::RgbImage;
 
-use super::frame::{self, Layout};
-use super::slot::{load_style, with_strength, Kernels, Pending, Slot};
+use super::frame;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -35,9 +34,6 @@ const DEFAULT_PROCESSING_SIZE: u32 = 0;
 const DEFAULT_STYLE_SIZE: u32 = dinstyle::DEFAULT_STYLE_SIZE;
 const DEFAULT_TRANSITION_FRAMES: u32 = 0;
 const DEFAULT_STABILITY: f64 = 0.0;
-/// Side at which a frame's own style kernels are computed for `alpha < 1`: the scale of the
-/// training crops, and cheap next to the frame itself.
-const OWN_STYLE_SIZE: u32 = 128;
 
 #[derive(Debug, Clone)]
 struct Settings {
@@ -77,26 +73,9 @@ impl Default for Settings {
     }
 }
 
-/// The mask image at the frame's size (`data` is `None` when it could not be read).
-struct Mask {
-    path: String,
-    size: (usize, usize),
-    data: Option<Vec<u8>>,
-}
-
 struct State {
-    model: Arc<DinModel>,
-    /// The style, and the style of the mask's black areas (`mask-style`).
-    main: Slot,
-    second: Slot,
-    /// The CPU engine's buffers, reused from frame to frame.
-    workspace: Workspace,
-    /// The strength frames are painted with (moves to `alpha` over `transition-frames`).
-    shown_alpha: f64,
-    mask: Option<Mask>,
-    /// The frame painted in the second style, before the mask blends it in.
-    scratch: Vec<u8>,
-    layout: Option<Layout>,
+    painter: Painter,
+    layout: Option<PixelLayout>,
     /// Processing time of recent frames (decays slowly), and what the last LATENCY answer said.
     latency: Duration,
     reported_latency: Duration,
@@ -114,82 +93,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A mapped packed-RGB frame.
-struct Packed<D> {
-    data: D,
-    stride: usize,
-    size: (usize, usize),
-    layout: Layout,
-}
-
-impl Packed<&[u8]> {
-    fn to_rgb(&self) -> RgbImage {
-        let (w, h) = self.size;
-        frame::read_rgb(self.data, self.stride, w as u32, h as u32, self.layout)
-    }
-
-    fn pixels(&self) -> compose::Pixels<'_> {
-        compose::Pixels {
-            data: self.data,
-            stride: self.stride,
-            layout: self.layout,
+impl Settings {
+    fn paint_settings(&self) -> PaintSettings {
+        PaintSettings {
+            alpha: self.alpha,
+            preserve_colour: self.preserve_colour,
+            processing_size: self.processing_size,
+            transition_frames: self.transition_frames,
+            stability: self.stability,
         }
     }
-}
-
-/// Paints `input` with `kernels` into `output`: straight from the mapped frame on the CPU
-/// engine, else through `work` (the frame at the processing size) and scaled back.
-fn paint_with<'w>(
-    model: &DinModel,
-    workspace: &mut Workspace,
-    kernels: &Kernels,
-    input: &Packed<&[u8]>,
-    output: &mut Packed<&mut [u8]>,
-    scaled: bool,
-    work: &dyn Fn() -> &'w RgbImage,
-) -> dinstyle::Result<()> {
-    let (w, h) = input.size;
-    let net = model.cpu_net().zip(kernels.cpu.as_ref());
-    if let Some((net, k)) = net.filter(|_| !scaled) {
-        // The common case: straight from the mapped input to the mapped output.
-        let src = FrameIn::Packed {
-            data: input.data,
-            stride: input.stride,
-            layout: input.layout,
-        };
-        let dst = FrameOut::Packed {
-            data: output.data,
-            stride: output.stride,
-            layout: output.layout,
-        };
-        return Ok(net.stylize(src, dst, (w, h), k, workspace)?);
-    }
-    let work = work();
-    let painted = match net {
-        Some((net, k)) => {
-            let (ww, wh) = (work.width() as usize, work.height() as usize);
-            let mut out = RgbImage::new(work.width(), work.height());
-            let src = FrameIn::Packed {
-                data: work,
-                stride: 3 * ww,
-                layout: Layout::RGB,
-            };
-            let dst = FrameOut::Packed {
-                data: &mut out,
-                stride: 3 * ww,
-                layout: Layout::RGB,
-            };
-            net.stylize(src, dst, (ww, wh), k, workspace)?;
-            out
-        }
-        None => {
-            let t = image_io::to_tensor(work, model.device())?;
-            image_io::from_tensor(&model.stylize(&t, &kernels.kernels)?)?
-        }
-    };
-    let painted = image_io::resize_to(&painted, (w as u32, h as u32));
-    frame::write_rgb(&painted, output.data, output.stride, output.layout);
-    Ok(())
 }
 
 impl DinStyle {
@@ -216,10 +129,8 @@ impl DinStyle {
             ));
         };
         let load = |spec: &str| {
-            let kernels = load_style(&model, spec, settings.style_size)
-                .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e)))?;
-            Kernels::new(&model, kernels)
-                .map_err(|e| gst::error_msg!(gst::LibraryError::Failed, ("{}", e)))
+            load_style(&model, spec, settings.style_size)
+                .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e)))
         };
         let main = load(style)?;
         let second = settings.mask_style.as_deref().map(load).transpose()?;
@@ -227,207 +138,62 @@ impl DinStyle {
             image_io::load_image(Path::new(mask), "mask image")
                 .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e)))?;
         }
+        let failed = |e: dinstyle::Error| gst::error_msg!(gst::LibraryError::Failed, ("{}", e));
+        let mut painter =
+            Painter::new(Arc::new(model), main, settings.style_size).map_err(failed)?;
+        painter.set_mask_style(second).map_err(failed)?;
+        // The slots follow the properties' change counters from here on.
+        painter.set_serial(SlotName::Style, settings.style_serial);
+        painter.set_serial(SlotName::MaskStyle, settings.mask_style_serial);
         Ok(State {
-            model: Arc::new(model),
-            main: Slot::new(Some(main), settings.style_serial),
-            second: Slot::new(second, settings.mask_style_serial),
-            workspace: Workspace::new(),
-            shown_alpha: settings.alpha,
-            mask: None,
-            scratch: Vec::new(),
+            painter,
             layout: None,
             latency: Duration::ZERO,
             reported_latency: Duration::ZERO,
         })
     }
 
-    /// Between frames: starts loading a newly set style, swaps in one that is ready, moves
-    /// cross-fades and the strength on by one frame.
-    fn update_styles(&self, state: &mut State, settings: &Settings) {
-        let model = state.model.clone();
-        let slots = [
-            (
-                "style",
-                &mut state.main,
-                &settings.style,
+    /// Between frames: hands property changes to the painter and reports what it did.
+    fn begin_frame(&self, state: &mut State, settings: &Settings, size: (usize, usize)) {
+        let painter = &mut state.painter;
+        painter.set_mask(settings.mask.as_deref().map(Path::new));
+        let requests = [
+            painter.request_style(
+                SlotName::Style,
+                settings.style.as_deref(),
                 settings.style_serial,
             ),
-            (
-                "mask-style",
-                &mut state.second,
-                &settings.mask_style,
+            painter.request_style(
+                SlotName::MaskStyle,
+                settings.mask_style.as_deref(),
                 settings.mask_style_serial,
             ),
         ];
-        for (name, slot, spec, serial) in slots {
-            slot.advance();
-            if serial != slot.serial {
-                slot.serial = serial;
-                match spec {
-                    Some(spec) => {
-                        match Pending::start(model.clone(), spec.clone(), settings.style_size) {
-                            Ok(p) => {
-                                gst::info!(CAT, imp = self, "loading new {name} '{spec}'");
-                                slot.pending = Some(p);
-                            }
-                            Err(e) => gst::element_imp_warning!(
-                                self,
-                                gst::CoreError::Thread,
-                                ("Could not start loading {} '{}': {}", name, spec, e)
-                            ),
-                        }
-                    }
-                    // Without a second style the mask's black areas show the frame itself.
-                    None if name == "mask-style" => *slot = Slot::new(None, serial),
-                    None => gst::element_imp_warning!(
-                        self,
-                        gst::ResourceError::NotFound,
-                        ("The style was unset; keeping the previous style")
-                    ),
+        let events = requests
+            .into_iter()
+            .flatten()
+            .chain(painter.begin_frame(&settings.paint_settings(), size));
+        for event in events {
+            match event {
+                PainterEvent::Loading { slot, spec } => {
+                    gst::info!(CAT, imp = self, "loading new {} '{spec}'", slot.as_str())
                 }
-            }
-            let Some(outcome) = slot.pending.as_ref().and_then(Pending::poll) else {
-                continue;
-            };
-            let spec = slot.pending.take().map(|p| p.spec).unwrap_or_default();
-            let next = outcome.and_then(|k| Kernels::new(&model, k).map_err(|e| e.to_string()));
-            let switched = next.and_then(|k| {
-                slot.switch(k, settings.transition_frames)
-                    .map_err(|e| e.to_string())
-            });
-            match switched {
-                Ok(()) => gst::info!(CAT, imp = self, "{name} '{spec}' is now active"),
-                Err(e) => gst::element_imp_warning!(
+                PainterEvent::Active { slot, spec } => {
+                    gst::info!(CAT, imp = self, "{} '{spec}' is now active", slot.as_str())
+                }
+                PainterEvent::StyleFailed { slot, message } => gst::element_imp_warning!(
                     self,
                     gst::ResourceError::OpenRead,
-                    ("{}; keeping the previous {}", e, name)
+                    ("{} ({})", message, slot.as_str())
                 ),
-            }
-        }
-        let target = settings.alpha;
-        state.shown_alpha = match settings.transition_frames {
-            0 => target,
-            n => {
-                let step = 1.0 / n as f64;
-                let a = state.shown_alpha;
-                a + (target - a).clamp(-step, step)
-            }
-        };
-    }
-
-    /// Loads the mask for frames of `size` when it or the size changed; an unreadable mask
-    /// while playing is a warning and leaves frames unmasked.
-    fn update_mask(&self, state: &mut State, settings: &Settings, size: (usize, usize)) {
-        let Some(path) = &settings.mask else {
-            state.mask = None;
-            return;
-        };
-        if state
-            .mask
-            .as_ref()
-            .is_some_and(|m| &m.path == path && m.size == size)
-        {
-            return;
-        }
-        let data = match compose::load_mask(Path::new(path), size) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                gst::element_imp_warning!(
-                    self,
-                    gst::ResourceError::OpenRead,
-                    ("{}; painting without the mask", e)
-                );
-                None
-            }
-        };
-        state.mask = Some(Mask {
-            path: path.clone(),
-            size,
-            data,
-        });
-    }
-
-    /// Paints one packed frame from `input` into the colour bytes of `output`: the style (and
-    /// the mask's second style) at the processing size and the shown strength, then the mask
-    /// and colour preservation at full size.
-    fn paint(
-        state: &mut State,
-        settings: &Settings,
-        input: &Packed<&[u8]>,
-        output: &mut Packed<&mut [u8]>,
-    ) -> dinstyle::Result<()> {
-        let State {
-            model,
-            main,
-            second,
-            workspace,
-            shown_alpha,
-            mask,
-            scratch,
-            ..
-        } = state;
-        let (w, h) = input.size;
-        let processing = settings.processing_size;
-        let scaled = processing > 0 && w.min(h) as u32 > processing;
-        // The frame as an image at the processing size: made at most once, and only when the
-        // own kernels (alpha < 1) or a path other than the direct one need it.
-        let work_cell = std::cell::OnceCell::new();
-        let work = || {
-            work_cell.get_or_init(|| {
-                let rgb = input.to_rgb();
-                match scaled {
-                    true => image_io::resize_short_side(&rgb, processing),
-                    false => rgb,
+                PainterEvent::MaskFailed { message } => {
+                    gst::element_imp_warning!(self, gst::ResourceError::OpenRead, ("{}", message))
                 }
-            })
-        };
-        let own = match *shown_alpha < 1.0 {
-            true => {
-                let own = image_io::fit_style(work(), OWN_STYLE_SIZE);
-                Some(model.encode_style(&image_io::to_tensor(&own, model.device())?)?)
-            }
-            false => None,
-        };
-        let strength = |k| with_strength(k, own.as_ref(), *shown_alpha, model);
-        let Some(style) = main.shown()? else {
-            return Err(dinstyle::Error::InvalidArgument("no style".into()));
-        };
-        let style = strength(style)?;
-        paint_with(model, workspace, &style, input, output, scaled, &work)?;
-        let mask = mask.as_ref().and_then(|m| m.data.as_deref());
-        if let Some(mask) = mask.filter(|m| m.len() == w * h) {
-            let base = match second.shown()? {
-                Some(k) => {
-                    scratch.resize(output.data.len(), 0);
-                    let mut other = Packed {
-                        data: &mut scratch[..],
-                        stride: output.stride,
-                        size: output.size,
-                        layout: output.layout,
-                    };
-                    paint_with(
-                        model,
-                        workspace,
-                        &*strength(k)?,
-                        input,
-                        &mut other,
-                        scaled,
-                        &work,
-                    )?;
-                    compose::Pixels {
-                        data: &scratch[..],
-                        stride: output.stride,
-                        layout: output.layout,
-                    }
+                PainterEvent::Unsupported { message } => {
+                    gst::element_imp_warning!(self, gst::CoreError::NotImplemented, ("{}", message))
                 }
-                None => input.pixels(),
-            };
-            compose::blend_with_mask(base, output.data, output.stride, mask, (w, h));
+            }
         }
-        if settings.preserve_colour {
-            compose::keep_content_colours(input.pixels(), output.data, output.stride, (w, h));
-        }
-        Ok(())
     }
 
     /// Tracks the processing latency; tells the pipeline when it grew past what was reported.
@@ -666,7 +432,7 @@ impl BaseTransformImpl for DinStyle {
             gst::EventView::FlushStop(..) | gst::EventView::StreamStart(..)
         ) {
             if let Some(state) = lock(&self.state).as_mut() {
-                state.workspace.stability.reset();
+                state.painter.restart_stream();
             }
         }
         self.parent_sink_event(event)
@@ -715,27 +481,30 @@ impl VideoFilterImpl for DinStyle {
         state.layout = Some(layout);
         // One frame of the negotiated size, stylized now, gives the latency we report and warms
         // up the model before the first real frame.
-        let (w, h) = (in_info.width(), in_info.height());
-        let stride = w as usize * layout.bytes_per_pixel;
-        let grey = vec![128u8; stride * h as usize];
+        let (w, h) = (in_info.width() as usize, in_info.height() as usize);
+        let stride = w * layout.bytes_per_pixel;
+        let grey = vec![128u8; stride * h];
         let mut scratch = grey.clone();
-        let size = (w as usize, h as usize);
-        self.update_mask(state, &settings, size);
+        self.begin_frame(state, &settings, (w, h));
         let started = Instant::now();
         let warm = catch_unwind(AssertUnwindSafe(|| {
             let input = Packed {
                 data: &grey[..],
                 stride,
-                size,
+                width: w,
+                height: h,
                 layout,
             };
-            let mut output = Packed {
+            let output = Packed {
                 data: &mut scratch[..],
                 stride,
-                size,
+                width: w,
+                height: h,
                 layout,
             };
-            Self::paint(state, &settings, &input, &mut output)
+            state
+                .painter
+                .paint(&settings.paint_settings(), input, output)
         }));
         if !matches!(warm, Ok(Ok(_))) {
             return Err(gst::loggable_error!(CAT, "cannot stylize {w}x{h} frames"));
@@ -766,16 +535,12 @@ impl VideoFilterImpl for DinStyle {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ("No caps negotiated"));
             return Err(gst::FlowError::NotNegotiated);
         };
-        self.update_styles(state, &settings);
-
-        let started = Instant::now();
-        let (w, h) = (inframe.width(), inframe.height());
-        self.update_mask(state, &settings, (w as usize, h as usize));
-        let stability = &mut state.workspace.stability;
-        stability.set_strength(settings.stability);
+        let (w, h) = (inframe.width() as usize, inframe.height() as usize);
+        self.begin_frame(state, &settings, (w, h));
         if inframe.buffer().flags().contains(gst::BufferFlags::DISCONT) {
-            stability.reset();
+            state.painter.restart_stream();
         }
+        let started = Instant::now();
         let in_stride = inframe.plane_stride()[0] as usize;
         let out_stride = outframe.plane_stride()[0] as usize;
         let in_data = inframe.plane_data(0).map_err(|_| gst::FlowError::Error)?;
@@ -783,30 +548,31 @@ impl VideoFilterImpl for DinStyle {
             .plane_data_mut(0)
             .map_err(|_| gst::FlowError::Error)?;
         // Alpha and padding bytes come from the input; the painted colours go over them.
-        let row = (w as usize * layout.bytes_per_pixel)
-            .min(in_stride)
-            .min(out_stride);
+        let row = (w * layout.bytes_per_pixel).min(in_stride).min(out_stride);
         for (dst, src) in out_data
             .chunks_mut(out_stride)
             .zip(in_data.chunks(in_stride))
         {
             dst[..row].copy_from_slice(&src[..row]);
         }
-        let size = (w as usize, h as usize);
+        let input = Packed {
+            data: in_data,
+            stride: in_stride,
+            width: w,
+            height: h,
+            layout,
+        };
+        let output = Packed {
+            data: out_data,
+            stride: out_stride,
+            width: w,
+            height: h,
+            layout,
+        };
         let painted = catch_unwind(AssertUnwindSafe(|| {
-            let input = Packed {
-                data: in_data,
-                stride: in_stride,
-                size,
-                layout,
-            };
-            let mut output = Packed {
-                data: out_data,
-                stride: out_stride,
-                size,
-                layout,
-            };
-            Self::paint(state, &settings, &input, &mut output)
+            state
+                .painter
+                .paint(&settings.paint_settings(), input, output)
         }));
         match painted {
             Ok(Ok(())) => {}
@@ -829,7 +595,7 @@ impl VideoFilterImpl for DinStyle {
         }
         self.record_latency(state, started.elapsed());
         if settings.stability > 0.0 {
-            let score = state.workspace.stability.last_cut_score();
+            let score = state.painter.last_cut_score();
             gst::log!(
                 CAT,
                 imp = self,

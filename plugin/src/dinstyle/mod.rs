@@ -23,7 +23,6 @@ use gst::prelude::*;
 
 mod frame;
 mod imp;
-mod slot;
 
 glib::wrapper! {
     pub struct DinStyle(ObjectSubclass<imp::DinStyle>)

@@ -1,19 +1,19 @@
-//! One style of the element (the main style, or the mask's second style): its kernels, a
-//! replacement being encoded off the streaming thread, and the cross-fade to it.
+//! One style of the painter (the main style, or the mask's second style): its kernels, a
+//! replacement being encoded off the painting thread, and the cross-fade to it.
 
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, TryRecvError};
-use dinstyle::cpu::CpuKernels;
-use dinstyle::{DinModel, StyleCache, StyleKernels, StyleLoader, StyleSpec};
+use crate::cpu::CpuKernels;
+use crate::{DinModel, StyleCache, StyleKernels, StyleLoader, StyleSpec};
 
 pub type StyleResult = Result<StyleKernels, String>;
 
 /// Loads a style spec (images through the user's style cache); the message is for users.
 pub fn load_style(model: &DinModel, spec: &str, style_size: u32) -> StyleResult {
-    let run = || -> dinstyle::Result<StyleKernels> {
+    let run = || -> crate::Result<StyleKernels> {
         let spec: StyleSpec = spec.parse()?;
         StyleLoader::new(model, style_size, StyleCache::from_env()).load(&spec)
     };
@@ -21,17 +21,6 @@ pub fn load_style(model: &DinModel, spec: &str, style_size: u32) -> StyleResult 
         Ok(r) => r.map_err(|e| e.to_string()),
         Err(_) => Err(format!("loading the style '{spec}' failed unexpectedly")),
     }
-}
-
-/// The CPU engine's form of `kernels`, when the model runs on the CPU.
-pub fn cpu_kernels_for(
-    model: &DinModel,
-    kernels: &StyleKernels,
-) -> dinstyle::Result<Option<CpuKernels>> {
-    Ok(match model.cpu_net() {
-        Some(_) => Some(CpuKernels::new(kernels)?),
-        None => None,
-    })
 }
 
 /// A style being loaded on its own thread.
@@ -42,7 +31,7 @@ pub struct Pending {
 
 impl Pending {
     pub fn start(model: Arc<DinModel>, spec: String, style_size: u32) -> std::io::Result<Self> {
-        let (tx, rx) = crossbeam_channel::bounded(1);
+        let (tx, rx) = mpsc::sync_channel(1);
         let s = spec.clone();
         std::thread::Builder::new()
             .name("dinstyle-style".into())
@@ -62,7 +51,7 @@ impl Pending {
     }
 }
 
-/// Kernels and their CPU form.
+/// Style kernels and the CPU engine's form of them (when the model runs on the CPU).
 #[derive(Clone)]
 pub struct Kernels {
     pub kernels: StyleKernels,
@@ -70,13 +59,16 @@ pub struct Kernels {
 }
 
 impl Kernels {
-    pub fn new(model: &DinModel, kernels: StyleKernels) -> dinstyle::Result<Self> {
-        let cpu = cpu_kernels_for(model, &kernels)?;
+    pub fn new(model: &DinModel, kernels: StyleKernels) -> crate::Result<Self> {
+        let cpu = match model.cpu_net() {
+            Some(_) => Some(CpuKernels::new(&kernels)?),
+            None => None,
+        };
         Ok(Self { kernels, cpu })
     }
 
     /// `self` with `t` of `other`: the linear cross-fade of two styles in kernel space.
-    fn towards(&self, other: &Kernels, t: f64) -> dinstyle::Result<Self> {
+    fn towards(&self, other: &Kernels, t: f64) -> crate::Result<Self> {
         let kernels = StyleKernels::mix(&[(&self.kernels, 1.0 - t), (&other.kernels, t)])?;
         let cpu = match (&self.cpu, &other.cpu) {
             (Some(a), Some(b)) => Some(CpuKernels::mix(&[(a, 1.0 - t as f32), (b, t as f32)])?),
@@ -93,7 +85,7 @@ pub fn with_strength<'k>(
     own: Option<&StyleKernels>,
     alpha: f64,
     model: &DinModel,
-) -> dinstyle::Result<Cow<'k, Kernels>> {
+) -> crate::Result<Cow<'k, Kernels>> {
     Ok(match own {
         Some(own) => Cow::Owned(Kernels::new(
             model,
@@ -110,7 +102,7 @@ struct Fade {
     frames: u32,
 }
 
-/// A style slot. `serial` follows the property's change counter.
+/// A style slot. `serial` follows the setting's change counter.
 pub struct Slot {
     pub active: Option<Kernels>,
     pub serial: u64,
@@ -130,7 +122,7 @@ impl Slot {
 
     /// Makes `next` the style; with `fade_frames > 0` the frames move to it gradually from
     /// what is shown now.
-    pub fn switch(&mut self, next: Kernels, fade_frames: u32) -> dinstyle::Result<()> {
+    pub fn switch(&mut self, next: Kernels, fade_frames: u32) -> crate::Result<()> {
         let shown = self.shown()?.map(Cow::into_owned);
         self.fade = match (shown, fade_frames) {
             (Some(from), 1..) => Some(Fade {
@@ -146,7 +138,7 @@ impl Slot {
 
     /// What the current frame is painted with: the active kernels themselves, or the fade's
     /// mix while fading.
-    pub fn shown(&self) -> dinstyle::Result<Option<Cow<'_, Kernels>>> {
+    pub fn shown(&self) -> crate::Result<Option<Cow<'_, Kernels>>> {
         let Some(active) = &self.active else {
             return Ok(None);
         };

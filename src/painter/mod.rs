@@ -1,0 +1,412 @@
+//! The painter: everything that happens to a frame, for the GStreamer element and for
+//! `dinstyle image` alike.
+//!
+//! Per frame, in order: [`Painter::begin_frame`] swaps in styles that finished loading in the
+//! background, moves cross-fades and the shown strength on by one frame and loads the mask at
+//! the frame's size; [`Painter::paint`] scales the frame to the processing size, mixes the style
+//! with the frame's own kernels (`alpha`), stylizes with stability, paints the mask's second
+//! style, blends by the mask and keeps the frame's colours, all on one packed frame type
+//! ([`Packed`]).
+
+mod slot;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use image::RgbImage;
+
+pub use slot::load_style;
+use slot::{with_strength, Kernels, Pending, Slot};
+
+use crate::cpu::{FrameIn, FrameOut, Workspace};
+use crate::frame::Packed;
+use crate::{compose, image_io, DinModel, Error, Result, StyleKernels};
+
+/// Side at which a frame's own style kernels are computed for `alpha < 1`: the scale of the
+/// training crops, and cheap next to the frame itself.
+pub const OWN_STYLE_SIZE: u32 = 128;
+
+/// The controls that may change from frame to frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaintSettings {
+    /// Content-style trade-off: 1 = full style, 0 = the frame unchanged.
+    pub alpha: f64,
+    /// Keep each frame's own colours.
+    pub preserve_colour: bool,
+    /// Stylize at this shorter side and scale back; 0: the frame's own size.
+    pub processing_size: u32,
+    /// Frames over which style, mask-style and alpha changes cross-fade; 0: at once.
+    pub transition_frames: u32,
+    /// Weight of past frames in the moving average of the normalisation statistics.
+    pub stability: f64,
+}
+
+impl Default for PaintSettings {
+    fn default() -> Self {
+        Self {
+            alpha: 1.0,
+            preserve_colour: false,
+            processing_size: 0,
+            transition_frames: 0,
+            stability: 0.0,
+        }
+    }
+}
+
+/// The painter's two styles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotName {
+    /// What every frame is painted like.
+    Style,
+    /// What the mask's black areas are painted like (none: the frame itself).
+    MaskStyle,
+}
+
+impl SlotName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlotName::Style => "style",
+            SlotName::MaskStyle => "mask-style",
+        }
+    }
+}
+
+/// What happened between frames, for the host to log or warn about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PainterEvent {
+    /// A style started loading in the background.
+    Loading { slot: SlotName, spec: String },
+    /// A style finished loading and is now painted with (or faded to).
+    Active { slot: SlotName, spec: String },
+    /// A style could not be loaded or started; the previous one stays.
+    StyleFailed { slot: SlotName, message: String },
+    /// The mask could not be read; frames are painted without it.
+    MaskFailed { message: String },
+    /// A setting this device cannot honour (said once per painter).
+    Unsupported { message: String },
+}
+
+/// The mask image scaled to the frame (`data` is `None` when it could not be read).
+struct Mask {
+    path: PathBuf,
+    size: (usize, usize),
+    data: Option<Vec<u8>>,
+}
+
+/// Paints frames: owns the model, the styles, the mask and every buffer reused across frames.
+pub struct Painter {
+    model: Arc<DinModel>,
+    style_size: u32,
+    main: Slot,
+    second: Slot,
+    workspace: Workspace,
+    /// The strength frames are painted with (moves to `alpha` over `transition_frames`).
+    shown_alpha: Option<f64>,
+    mask_path: Option<PathBuf>,
+    mask: Option<Mask>,
+    /// The frame painted in the second style, before the mask blends it in.
+    scratch: Vec<u8>,
+    /// `Unsupported` was said about stability.
+    warned_stability: bool,
+}
+
+impl Painter {
+    /// A painter with `style` (already encoded); styles set later are encoded at `style_size`.
+    pub fn new(model: Arc<DinModel>, style: StyleKernels, style_size: u32) -> Result<Self> {
+        let main = Kernels::new(&model, style)?;
+        Ok(Self {
+            main: Slot::new(Some(main), 0),
+            second: Slot::new(None, 0),
+            model,
+            style_size,
+            workspace: Workspace::new(),
+            shown_alpha: None,
+            mask_path: None,
+            mask: None,
+            scratch: Vec::new(),
+            warned_stability: false,
+        })
+    }
+
+    pub fn model(&self) -> &Arc<DinModel> {
+        &self.model
+    }
+
+    /// Sets the mask's second style at once (`None`: the mask's black areas show the frame).
+    pub fn set_mask_style(&mut self, kernels: Option<StyleKernels>) -> Result<()> {
+        let kernels = kernels.map(|k| Kernels::new(&self.model, k)).transpose()?;
+        let serial = self.second.serial;
+        self.second = Slot::new(kernels, serial);
+        Ok(())
+    }
+
+    /// The mask image: white where the style goes, black where the frame (or the mask style)
+    /// stays. Read at the size of the next frame.
+    pub fn set_mask(&mut self, path: Option<&Path>) {
+        self.mask_path = path.map(Path::to_owned);
+    }
+
+    /// Marks `slot` as following change number `serial` of its setting (what it holds now).
+    pub fn set_serial(&mut self, slot: SlotName, serial: u64) {
+        match slot {
+            SlotName::Style => self.main.serial = serial,
+            SlotName::MaskStyle => self.second.serial = serial,
+        }
+    }
+
+    /// Starts loading the style `spec` (`None`: unset) into `slot` in the background, unless
+    /// `serial` is the one the slot already follows. The switch happens in a later
+    /// [`Self::begin_frame`], with the cross-fade of that frame's settings.
+    pub fn request_style(
+        &mut self,
+        slot: SlotName,
+        spec: Option<&str>,
+        serial: u64,
+    ) -> Option<PainterEvent> {
+        let target = match slot {
+            SlotName::Style => &mut self.main,
+            SlotName::MaskStyle => &mut self.second,
+        };
+        if target.serial == serial {
+            return None;
+        }
+        target.serial = serial;
+        match spec {
+            Some(spec) => {
+                match Pending::start(self.model.clone(), spec.to_owned(), self.style_size) {
+                    Ok(p) => {
+                        target.pending = Some(p);
+                        Some(PainterEvent::Loading {
+                            slot,
+                            spec: spec.to_owned(),
+                        })
+                    }
+                    Err(e) => Some(PainterEvent::StyleFailed {
+                        slot,
+                        message: format!("could not start loading '{spec}': {e}"),
+                    }),
+                }
+            }
+            // Without a second style the mask's black areas show the frame itself.
+            None if slot == SlotName::MaskStyle => {
+                *target = Slot::new(None, serial);
+                None
+            }
+            None => Some(PainterEvent::StyleFailed {
+                slot,
+                message: "the style was unset; keeping the previous style".into(),
+            }),
+        }
+    }
+
+    /// Between frames: swaps in styles that finished loading, moves cross-fades and the shown
+    /// strength on by one frame, and (re)loads the mask for frames of `size`.
+    pub fn begin_frame(
+        &mut self,
+        settings: &PaintSettings,
+        size: (usize, usize),
+    ) -> Vec<PainterEvent> {
+        let mut events = Vec::new();
+        for (name, slot) in [
+            (SlotName::Style, &mut self.main),
+            (SlotName::MaskStyle, &mut self.second),
+        ] {
+            slot.advance();
+            let Some(outcome) = slot.pending.as_ref().and_then(Pending::poll) else {
+                continue;
+            };
+            let spec = slot.pending.take().map(|p| p.spec).unwrap_or_default();
+            let switched = outcome
+                .and_then(|k| Kernels::new(&self.model, k).map_err(|e| e.to_string()))
+                .and_then(|k| {
+                    slot.switch(k, settings.transition_frames)
+                        .map_err(|e| e.to_string())
+                });
+            events.push(match switched {
+                Ok(()) => PainterEvent::Active { slot: name, spec },
+                Err(message) => PainterEvent::StyleFailed {
+                    slot: name,
+                    message: format!("{message}; keeping the previous {}", name.as_str()),
+                },
+            });
+        }
+        let target = settings.alpha;
+        self.shown_alpha = Some(match (self.shown_alpha, settings.transition_frames) {
+            (Some(a), n @ 1..) => {
+                let step = 1.0 / n as f64;
+                a + (target - a).clamp(-step, step)
+            }
+            _ => target,
+        });
+        self.workspace.stability.set_strength(settings.stability);
+        // Stability smooths the CPU engine's statistics; the Candle graph has none to smooth.
+        if settings.stability > 0.0 && self.model.cpu_net().is_none() && !self.warned_stability {
+            self.warned_stability = true;
+            events.push(PainterEvent::Unsupported {
+                message: "stability works on the CPU engine only; painting without it".into(),
+            });
+        }
+        if let Some(message) = self.update_mask(size) {
+            events.push(PainterEvent::MaskFailed { message });
+        }
+        events
+    }
+
+    /// Loads the mask for frames of `size` when it or the size changed; the error message
+    /// when it cannot be read (frames are then painted without it).
+    fn update_mask(&mut self, size: (usize, usize)) -> Option<String> {
+        let Some(path) = &self.mask_path else {
+            self.mask = None;
+            return None;
+        };
+        if let Some(m) = &self.mask {
+            if &m.path == path && m.size == size {
+                return None;
+            }
+        }
+        let (data, failure) = match compose::load_mask(path, size) {
+            Ok(d) => (Some(d), None),
+            Err(e) => (None, Some(format!("{e}; painting without the mask"))),
+        };
+        self.mask = Some(Mask {
+            path: path.clone(),
+            size,
+            data,
+        });
+        failure
+    }
+
+    /// Forgets the past frames (a seek, a new stream, a cut): stability starts again.
+    pub fn restart_stream(&mut self) {
+        self.workspace.stability.reset();
+    }
+
+    /// How far the last frame's statistics moved from the smoothed ones (scene-cut detection).
+    pub fn last_cut_score(&self) -> f64 {
+        self.workspace.stability.last_cut_score()
+    }
+
+    /// Paints `input` into the colour bytes of `output` (same size and layout; alpha and
+    /// padding bytes of `output` are left as they are): the style (and the mask's second
+    /// style) at the processing size and the shown strength, then the mask and colour
+    /// preservation at full size.
+    pub fn paint(
+        &mut self,
+        settings: &PaintSettings,
+        input: Packed<&[u8]>,
+        mut output: Packed<&mut [u8]>,
+    ) -> Result<()> {
+        input.check("input frame")?;
+        output.check("output frame")?;
+        if input.size() != output.size() || input.layout != output.layout {
+            return Err(Error::InvalidArgument(
+                "the input and output frames differ in size or layout".into(),
+            ));
+        }
+        let (w, h) = input.size();
+        if w == 0 || h == 0 {
+            return Err(Error::InvalidArgument(format!(
+                "cannot paint an empty {w}x{h} frame"
+            )));
+        }
+        let Self {
+            model,
+            main,
+            second,
+            workspace,
+            shown_alpha,
+            mask,
+            scratch,
+            ..
+        } = self;
+        let alpha = shown_alpha.unwrap_or(settings.alpha);
+        let processing = settings.processing_size;
+        let scaled = processing > 0 && w.min(h) as u32 > processing;
+        // The frame as an image at the processing size: made at most once, and only when the
+        // own kernels (alpha < 1) or a path other than the direct one need it.
+        let work_cell = std::cell::OnceCell::new();
+        let work = || {
+            work_cell.get_or_init(|| {
+                let rgb = input.to_rgb();
+                match scaled {
+                    true => image_io::resize_short_side(&rgb, processing),
+                    false => rgb,
+                }
+            })
+        };
+        let own = match alpha < 1.0 {
+            true => {
+                let own = image_io::fit_style(work(), OWN_STYLE_SIZE);
+                Some(model.encode_style(&image_io::to_tensor(&own, model.device())?)?)
+            }
+            false => None,
+        };
+        let Some(style) = main.shown()? else {
+            return Err(Error::InvalidArgument("no style".into()));
+        };
+        let style = with_strength(style, own.as_ref(), alpha, model)?;
+        paint_with(model, workspace, &style, input, &mut output, scaled, &work)?;
+        let mask = mask.as_ref().and_then(|m| m.data.as_deref());
+        if let Some(mask) = mask.filter(|m| m.len() == w * h) {
+            let base = match second.shown()? {
+                Some(k) => {
+                    scratch.resize(output.data.len(), 0);
+                    let mut other = Packed {
+                        data: &mut scratch[..],
+                        ..output.view_mut()
+                    };
+                    let k = with_strength(k, own.as_ref(), alpha, model)?;
+                    paint_with(model, workspace, &k, input, &mut other, scaled, &work)?;
+                    Packed {
+                        data: &scratch[..],
+                        ..input
+                    }
+                }
+                None => input,
+            };
+            compose::blend_with_mask(base, &mut output, mask);
+        }
+        if settings.preserve_colour {
+            compose::keep_content_colours(input, &mut output);
+        }
+        Ok(())
+    }
+}
+
+/// Paints `input` with `kernels` into `output`: straight from the frame on the CPU engine,
+/// else through `work` (the frame at the processing size) and scaled back.
+fn paint_with<'w>(
+    model: &DinModel,
+    workspace: &mut Workspace,
+    kernels: &Kernels,
+    input: Packed<&[u8]>,
+    output: &mut Packed<&mut [u8]>,
+    scaled: bool,
+    work: &dyn Fn() -> &'w RgbImage,
+) -> Result<()> {
+    let size = input.size();
+    let net = model.cpu_net().zip(kernels.cpu.as_ref());
+    if let Some((net, k)) = net.filter(|_| !scaled) {
+        // The common case: straight from the input frame to the output frame.
+        let dst = FrameOut::Packed(output.view_mut());
+        return Ok(net.stylize(FrameIn::Packed(input), dst, size, k, workspace)?);
+    }
+    let work = work();
+    let painted = match net {
+        Some((net, k)) => {
+            let mut out = RgbImage::new(work.width(), work.height());
+            let src = Packed::rgb(work);
+            let work_size = src.size();
+            let dst = FrameOut::Packed(Packed::rgb_mut(&mut out));
+            net.stylize(FrameIn::Packed(src), dst, work_size, k, workspace)?;
+            out
+        }
+        None => {
+            let t = image_io::to_tensor(work, model.device())?;
+            image_io::from_tensor(&model.stylize(&t, &kernels.kernels)?)?
+        }
+    };
+    let painted = image_io::resize_to(&painted, (size.0 as u32, size.1 as u32));
+    output.write_rgb(&painted);
+    Ok(())
+}
