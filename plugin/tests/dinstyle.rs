@@ -163,9 +163,10 @@ fn file_pipelines_keep_every_frame() {
 #[test]
 fn live_latency_includes_processing() {
     let s = styles();
+    // Every frame takes at least 80 ms (slowed on purpose), whatever the machine.
     let p = launch(&format!(
-        "videotestsrc is-live=true ! video/x-raw,width=320,height=180 \
-         ! dinstyle style={} ! fakesink sync=true",
+        "videotestsrc is-live=true ! video/x-raw,width=64,height=36 \
+         ! dinstyle style={} test-frame-delay=80 ! fakesink sync=true",
         s.blue.display()
     ));
     p.set_state(gst::State::Playing).unwrap();
@@ -178,7 +179,7 @@ fn live_latency_includes_processing() {
     assert!(live);
     // videotestsrc alone reports one frame (33 ms); the element adds its own measured time.
     assert!(
-        min > gst::ClockTime::from_mseconds(34),
+        min >= gst::ClockTime::from_mseconds(33 + 80),
         "latency {min} lacks the processing time"
     );
 }
@@ -247,11 +248,12 @@ fn real_clip_when_available() {
 #[test]
 fn live_sources_drop_late_frames_instead_of_piling_up_delay() {
     let s = styles();
-    // 60 frames at 60 fps from a live source, painted at full size: slower than real time on
-    // a CPU, so QoS must drop frames; a file pipeline keeps them all (see above).
+    // 60 frames at 60 fps from a live source, each taking at least 40 ms (slowed on purpose):
+    // slower than real time on any machine, so QoS must drop frames; a file pipeline keeps
+    // them all (see above).
     let p = launch(&format!(
-        "videotestsrc is-live=true num-buffers=60 ! video/x-raw,width=640,height=360,framerate=60/1 \
-         ! dinstyle style={} ! fakesink name=sink sync=true qos=true",
+        "videotestsrc is-live=true num-buffers=60 ! video/x-raw,width=64,height=36,framerate=60/1 \
+         ! dinstyle style={} test-frame-delay=40 ! fakesink name=sink sync=true qos=true",
         s.blue.display()
     ));
     let started = std::time::Instant::now();

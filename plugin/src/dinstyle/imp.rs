@@ -51,6 +51,9 @@ struct Settings {
     device: String,
     processing_size: u32,
     style_size: u32,
+    /// Extra time spent on every frame (tests of QoS and latency).
+    #[cfg(feature = "test-hooks")]
+    frame_delay: Duration,
 }
 
 impl Default for Settings {
@@ -69,6 +72,8 @@ impl Default for Settings {
             device: DEFAULT_DEVICE.into(),
             processing_size: DEFAULT_PROCESSING_SIZE,
             style_size: DEFAULT_STYLE_SIZE,
+            #[cfg(feature = "test-hooks")]
+            frame_delay: Duration::ZERO,
         }
     }
 }
@@ -196,6 +201,21 @@ impl DinStyle {
         }
     }
 
+    /// Paints one frame (and, in tests, waits the `test-frame-delay`).
+    fn paint(
+        state: &mut State,
+        settings: &Settings,
+        input: Packed<&[u8]>,
+        output: Packed<&mut [u8]>,
+    ) -> dinstyle::Result<()> {
+        let painted = state
+            .painter
+            .paint(&settings.paint_settings(), input, output);
+        #[cfg(feature = "test-hooks")]
+        std::thread::sleep(settings.frame_delay);
+        painted
+    }
+
     /// Tracks the processing latency; tells the pipeline when it grew past what was reported.
     fn record_latency(&self, state: &mut State, took: Duration) {
         state.latency = took.max(state.latency.mul_f64(0.95));
@@ -232,7 +252,8 @@ impl ObjectSubclass for DinStyle {
 impl ObjectImpl for DinStyle {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
-            vec![
+            #[allow(unused_mut)]
+            let mut properties = vec![
                 glib::ParamSpecString::builder("style")
                     .nick("Style")
                     .blurb(style_blurb())
@@ -303,7 +324,17 @@ impl ObjectImpl for DinStyle {
                     .default_value(DEFAULT_STYLE_SIZE)
                     .mutable_ready()
                     .build(),
-            ]
+            ];
+            #[cfg(feature = "test-hooks")]
+            properties.push(
+                glib::ParamSpecUInt::builder("test-frame-delay")
+                    .nick("Test frame delay")
+                    .blurb("Tests only: milliseconds added to every frame's processing")
+                    .maximum(10_000)
+                    .mutable_playing()
+                    .build(),
+            );
+            properties
         });
         PROPERTIES.as_ref()
     }
@@ -336,6 +367,10 @@ impl ObjectImpl for DinStyle {
             }
             "processing-size" => s.processing_size = value.get().unwrap_or(DEFAULT_PROCESSING_SIZE),
             "style-size" => s.style_size = value.get().unwrap_or(DEFAULT_STYLE_SIZE),
+            #[cfg(feature = "test-hooks")]
+            "test-frame-delay" => {
+                s.frame_delay = Duration::from_millis(value.get::<u32>().unwrap_or(0).into())
+            }
             other => gst::warning!(CAT, imp = self, "unknown property {other}"),
         }
         gst::debug!(CAT, imp = self, "{} changed", pspec.name());
@@ -355,6 +390,8 @@ impl ObjectImpl for DinStyle {
             "device" => s.device.to_value(),
             "processing-size" => s.processing_size.to_value(),
             "style-size" => s.style_size.to_value(),
+            #[cfg(feature = "test-hooks")]
+            "test-frame-delay" => (s.frame_delay.as_millis() as u32).to_value(),
             _ => pspec.default_value().clone(),
         }
     }
@@ -502,9 +539,7 @@ impl VideoFilterImpl for DinStyle {
                 height: h,
                 layout,
             };
-            state
-                .painter
-                .paint(&settings.paint_settings(), input, output)
+            Self::paint(state, &settings, input, output)
         }));
         if !matches!(warm, Ok(Ok(_))) {
             return Err(gst::loggable_error!(CAT, "cannot stylize {w}x{h} frames"));
@@ -570,9 +605,7 @@ impl VideoFilterImpl for DinStyle {
             layout,
         };
         let painted = catch_unwind(AssertUnwindSafe(|| {
-            state
-                .painter
-                .paint(&settings.paint_settings(), input, output)
+            Self::paint(state, &settings, input, output)
         }));
         match painted {
             Ok(Ok(())) => {}
