@@ -58,9 +58,11 @@ def export_fixture(net, out):
         own = ref.encode_style(content)
         half_alpha = ref.stylize(content, mix_kernels([kernels, own], [0.5, 0.5]))
     tensors = {"content": content, "style": style, "output": output, "output_alpha_0.5": half_alpha}
-    for i, (w, b) in enumerate(kernels, start=1):
+    for i, (w, b) in enumerate(kernels[:3], start=1):
         tensors[f"din{i}.weight"] = w[0]
         tensors[f"din{i}.bias"] = b[0]
+    if net.cfg.modulated_decoder:
+        tensors["modulation.scale"], tensors["modulation.shift"] = (t[0] for t in kernels[3])
     out.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.float().contiguous() for k, v in tensors.items()}, str(out),
               metadata={"reference": "PyTorch float64, models/train/export.py"})

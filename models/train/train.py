@@ -56,6 +56,10 @@ def parse_args(argv=None):
     ap.add_argument("--decay-from", type=int, help="iteration where the learning rate starts a cosine decay "
                     "to --lr-floor x lr at --iters (default: constant)")
     ap.add_argument("--lr-floor", type=float, default=0.05, help="last learning rate of the decay, times --lr")
+    ap.add_argument("--warmup", type=int, default=500, help="iterations of linear learning-rate warm-up after "
+                    "--init (a fresh Adam on trained weights first moves every parameter by a full step)")
+    ap.add_argument("--clip-factor", type=float, default=4.0, help="clip the gradient norm to this many times "
+                    "its running average (0: no clipping); against rare steps that undo training")
     ap.add_argument("--param-lr-mult", type=float, default=10.0, help="weight/bias networks' lr multiplier")
     ap.add_argument("--content-weight", type=float, default=1.0)
     ap.add_argument("--style-weight", type=float, default=5.0, help="weight of the layer-balanced style loss")
@@ -131,12 +135,18 @@ def load_exported(path):
 
 
 def init_from(path, cfg):
-    """A `cfg` network starting from an exported model's weights wherever the shapes agree
-    (e.g. din-mobile -> din-paint: the same tensors, one skip cut)."""
-    exported, it = load_exported(path)
+    """A `cfg` network starting from another model's weights wherever the shapes agree (e.g.
+    din-mobile -> din-modulated: the same tensors plus a modulation network). `path`: an exported
+    model (export.py) or a training snapshot (--snapshot-every)."""
+    if str(path).endswith(".safetensors"):
+        source, it = load_exported(path)
+        weights = source.state_dict()
+    else:
+        snap = torch.load(path, weights_only=False, map_location="cpu")
+        weights, it = snap["model"], snap["iteration"]
     net = DINNet(cfg)
     own = net.state_dict()
-    taken = {k: v for k, v in exported.state_dict().items() if k in own and own[k].shape == v.shape}
+    taken = {k: v for k, v in weights.items() if k in own and own[k].shape == v.shape}
     if len(taken) < len(own):
         print(f"{len(own) - len(taken)} of {len(own)} tensors not in {path}: fresh", flush=True)
     net.load_state_dict(taken, strict=False)
@@ -150,11 +160,16 @@ def make_optimizer(net, lr, mult):
                              {"params": net.param_net_parameters(), "lr": lr * mult}])
 
 
-def set_lr(opt, args, it):
-    """Cosine decay from --lr at --decay-from to --lr-floor x --lr at --iters (each group keeps its
-    multiplier)."""
-    t = min(max((it - args.decay_from) / max(args.iters - args.decay_from, 1), 0.0), 1.0)
-    scale = args.lr_floor + (1 - args.lr_floor) * 0.5 * (1 + math.cos(math.pi * t))
+def set_lr(opt, args, it, warmup_from):
+    """Linear warm-up over --warmup iterations from `warmup_from` (where a fresh optimiser met
+    trained weights), cosine decay from --lr at --decay-from to --lr-floor x --lr at --iters
+    (each group keeps its multiplier)."""
+    scale = 1.0
+    if warmup_from is not None and args.warmup > 0:
+        scale = min(max((it + 1 - warmup_from) / args.warmup, 0.0), 1.0)
+    if args.decay_from is not None:
+        t = min(max((it - args.decay_from) / max(args.iters - args.decay_from, 1), 0.0), 1.0)
+        scale *= args.lr_floor + (1 - args.lr_floor) * 0.5 * (1 + math.cos(math.pi * t))
     for group, mult in zip(opt.param_groups, (1.0, args.param_lr_mult)):
         group["lr"] = args.lr * mult * scale
 
@@ -191,9 +206,10 @@ def train_step(net, loss_net, content, style, style_stats, args, gen):
                    "temporal": l_temporal.item()}
 
 
-def save(path, net, opt, it, gen, args, elapsed):
+def save(path, net, opt, it, gen, args, elapsed, warmup_from=None, grad_norm_avg=None):
     tmp = Path(str(path) + ".tmp")
     torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "iteration": it,
+                "warmup_from": warmup_from, "grad_norm_avg": grad_norm_avg,
                 "config": net.cfg.to_dict(), "rng": gen.get_state(), "args": vars(args) | {"data": str(args.data), "loss_layers": dataclasses.asdict(args.loss_layers)},
                 "elapsed_s": elapsed}, tmp)
     os.replace(tmp, path)
@@ -221,15 +237,18 @@ def main(argv=None):
         opt.load_state_dict(ckpt["optimizer"])
         it, elapsed = ckpt["iteration"], ckpt.get("elapsed_s", 0.0)
         gen.set_state(ckpt["rng"])
+        warmup_from, grad_norm_avg = ckpt.get("warmup_from"), ckpt.get("grad_norm_avg")
         print(f"resumed at iteration {it} ({elapsed / 3600:.2f} h so far)", flush=True)
     elif args.init:
         net, it = init_from(args.init, Config.preset(args.config))
         net.to(device)
         opt = make_optimizer(net, args.lr, args.param_lr_mult)
+        warmup_from, grad_norm_avg = it, None
         print(f"initialised from {args.init} (iteration {it})", flush=True)
     else:
         net = DINNet(Config.preset(args.config)).to(device)
         opt = make_optimizer(net, args.lr, args.param_lr_mult)
+        warmup_from, grad_norm_avg = None, None
     args.ckpt.parent.mkdir(parents=True, exist_ok=True)
     log_path = args.ckpt.with_suffix(".log.jsonl")
 
@@ -246,8 +265,14 @@ def main(argv=None):
         total, parts = train_step(net, loss_net, content, style, style_stats, args, gen)
         opt.zero_grad(set_to_none=True)
         total.backward()
-        if args.decay_from is not None:
-            set_lr(opt, args, it)
+        if args.clip_factor > 0:
+            limit = args.clip_factor * grad_norm_avg if grad_norm_avg else float("inf")
+            norm = torch.nn.utils.clip_grad_norm_(net.parameters(), limit).item()
+            if math.isfinite(norm):
+                kept = min(norm, limit)
+                grad_norm_avg = kept if grad_norm_avg is None else 0.98 * grad_norm_avg + 0.02 * kept
+            parts["grad_norm"] = norm
+        set_lr(opt, args, it, warmup_from)
         opt.step()
         it += 1
         if not math.isfinite(total.item()):
@@ -277,7 +302,7 @@ def main(argv=None):
             t0, sums, n = now, {}, 0
         stop = args.max_minutes and (now - run_start) / 60 >= args.max_minutes
         if now - t_save > args.save_every_min * 60 or it == args.iters or stop:
-            save(args.ckpt, net, opt, it, gen, args, elapsed + now - t0)
+            save(args.ckpt, net, opt, it, gen, args, elapsed + now - t0, warmup_from, grad_norm_avg)
             t_save = now
         if args.snapshot_every and it % args.snapshot_every == 0:  # for judging against iterations
             torch.save({"model": net.state_dict(), "iteration": it, "config": net.cfg.to_dict()},

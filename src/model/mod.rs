@@ -48,7 +48,7 @@ pub enum DinMode {
 }
 
 /// Architecture hyper-parameters, stored as JSON in the model file (`model.Config`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     /// Content path channels at scales 1, 1/2, 1/4.
     pub widths: [usize; 3],
@@ -68,6 +68,9 @@ pub struct Config {
     /// Hidden channels of the modulation network.
     #[serde(default = "default_modulation_hidden")]
     pub modulation_hidden: usize,
+    /// The modulation's scale is `bound * tanh(.)`: every gain stays within `1 +- bound`.
+    #[serde(default = "default_modulation_bound")]
+    pub modulation_bound: f64,
     /// PReLU instead of ReLU in the weight, bias and modulation networks.
     #[serde(default)]
     pub param_prelu: bool,
@@ -75,6 +78,10 @@ pub struct Config {
 
 fn default_modulation_hidden() -> usize {
     128
+}
+
+fn default_modulation_bound() -> f64 {
+    0.25
 }
 
 /// Models exported before `style_taps` existed read the deepest level everywhere.
@@ -95,6 +102,7 @@ impl Config {
             style_taps: [1, 2, 4],
             modulated_decoder: false,
             modulation_hidden: default_modulation_hidden(),
+            modulation_bound: default_modulation_bound(),
             param_prelu: false,
         }
     }
@@ -377,7 +385,7 @@ impl DinModel {
                 let out = net.forward(deepest)?;
                 let m = out.dim(0)? / 2;
                 Some(Modulation {
-                    scale: out.narrow(0, 0, m)?,
+                    scale: (out.narrow(0, 0, m)?.tanh()? * self.config.modulation_bound)?,
                     shift: out.narrow(0, m, m)?,
                 })
             }
