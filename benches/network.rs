@@ -9,7 +9,7 @@
 use candle_core::Device;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dinstyle::cpu::simd::Level;
-use dinstyle::cpu::{kernels, CpuKernels, FrameIn, FrameOut, Workspace};
+use dinstyle::cpu::{kernels, CpuKernels, CpuNet, FrameIn, FrameOut, Workspace};
 use dinstyle::frame::{Packed, PixelLayout};
 use dinstyle::{image_io, DinModel};
 
@@ -31,7 +31,7 @@ fn network(c: &mut Criterion) {
         let mut out = input.clone();
         group.throughput(Throughput::Elements(1));
         for level in Level::supported() {
-            let net = model.cpu_net().unwrap().clone().with_level(level);
+            let net = CpuNet::new(&model).unwrap().with_level(level);
             let mut ws = Workspace::new();
             group.bench_function(
                 BenchmarkId::new(format!("engine-{}", level.name()), format!("{w}x{h}")),
@@ -62,7 +62,7 @@ fn network(c: &mut Criterion) {
     let t = image_io::to_tensor(&image::RgbImage::new(w, h), &Device::Cpu).unwrap();
     group.sample_size(10);
     group.bench_function(BenchmarkId::new("candle-graph", format!("{w}x{h}")), |b| {
-        b.iter(|| model.stylize_graph(&t, &style).unwrap())
+        b.iter(|| model.stylize(&t, &style).unwrap())
     });
     group.finish();
 }

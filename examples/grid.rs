@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use candle_core::Device;
+use dinstyle::engine::{engine_for, stylize};
 use dinstyle::{image_io, DinModel};
 use image::{imageops, Rgb, RgbImage};
 
@@ -23,7 +24,8 @@ fn main() -> dinstyle::Result<()> {
     let styles: Vec<PathBuf> = args[split + 1..].iter().map(PathBuf::from).collect();
 
     let device = Device::Cpu;
-    let model = DinModel::bundled(&device)?;
+    let model = std::sync::Arc::new(DinModel::bundled(&device)?);
+    let engine = engine_for(&model)?;
     let cell = |img: &RgbImage| {
         let small = image_io::resize_short_side(img, CELL);
         let (w, h) = small.dimensions();
@@ -50,7 +52,7 @@ fn main() -> dinstyle::Result<()> {
             &device,
         )?)?;
         for (i, p) in photo_imgs.iter().enumerate() {
-            let painted = model.stylize(&image_io::to_tensor(p, &device)?, &kernels)?;
+            let painted = stylize(&*engine, &image_io::to_tensor(p, &device)?, &kernels)?;
             let painted = image_io::from_tensor(&painted)?;
             imageops::replace(
                 &mut grid,

@@ -1,21 +1,27 @@
 //! dinstyle: real-time arbitrary neural style transfer with Dynamic Instance Normalization.
 //!
 //! ```no_run
-//! use dinstyle::{image_io, DinModel};
+//! use std::{path::Path, sync::Arc};
+//! use dinstyle::{frame::Packed, image_io, DinModel, PaintSettings, Painter};
 //! # fn main() -> dinstyle::Result<()> {
-//! let device = candle_core::Device::Cpu;
-//! let model = DinModel::bundled(&device)?;
-//! let style = image_io::load_image(std::path::Path::new("painting.jpg"), "style image")?;
-//! let kernels = model.encode_style(&image_io::to_tensor(&image_io::resize_short_side(&style.rgb, 256), &device)?)?;
-//! let photo = image_io::load_image(std::path::Path::new("photo.jpg"), "content image")?;
-//! let out = model.stylize(&image_io::to_tensor(&photo.rgb, &device)?, &kernels)?;
-//! image_io::from_tensor(&out)?.save("painted.png").unwrap();
+//! let model = Arc::new(DinModel::bundled(&candle_core::Device::Cpu)?);
+//! let style = image_io::load_image(Path::new("painting.jpg"), "style image")?;
+//! let style = image_io::fit_style(&style.rgb, dinstyle::DEFAULT_STYLE_SIZE);
+//! let kernels = model.encode_style(&image_io::to_tensor(&style, model.device())?)?;
+//! let mut painter = Painter::new(model, kernels, dinstyle::DEFAULT_STYLE_SIZE)?;
+//! let photo = image_io::load_image(Path::new("photo.jpg"), "photo")?.rgb;
+//! let mut painted = photo.clone();
+//! let settings = PaintSettings::default();
+//! painter.begin_frame(&settings, (photo.width() as usize, photo.height() as usize));
+//! painter.paint(&settings, Packed::rgb(&photo), Packed::rgb_mut(&mut painted))?;
+//! painted.save("painted.png").unwrap();
 //! # Ok(()) }
 //! ```
 
 pub mod compose;
 pub mod cpu;
 pub mod device;
+pub mod engine;
 mod error;
 pub mod frame;
 pub mod image_io;

@@ -1,10 +1,10 @@
 //! The CPU engine (`dinstyle::cpu`) against the Candle graph of the same model
-//! (`DinModel::stylize_graph`, itself checked against PyTorch in `parity.rs`), at frame sizes
+//! (`DinModel::stylize`, itself checked against PyTorch in `parity.rs`), at frame sizes
 //! that exercise padding, cropping and the register-block tails, with every instruction set
 //! this CPU has, for planar tensors and for packed 8-bit frames.
 
 use candle_core::{Device, Tensor};
-use dinstyle::cpu::{simd::Level, CpuKernels, FrameIn, FrameOut, Workspace};
+use dinstyle::cpu::{simd::Level, CpuKernels, CpuNet, FrameIn, FrameOut, Workspace};
 use dinstyle::frame::{Packed, PixelLayout};
 use dinstyle::{image_io, DinModel};
 
@@ -45,11 +45,11 @@ fn planar_output_matches_the_graph_at_every_level() {
     let style = style_kernels(&model);
     let kernels = CpuKernels::new(&style).unwrap();
     for level in Level::supported() {
-        let net = model.cpu_net().unwrap().clone().with_level(level);
+        let net = CpuNet::new(&model).unwrap().with_level(level);
         let mut ws = Workspace::new();
         for (w, h) in SIZES {
             let t = image_io::to_tensor(&content(w, h), &Device::Cpu).unwrap();
-            let want = model.stylize_graph(&t, &style).unwrap();
+            let want = model.stylize(&t, &style).unwrap();
             let input = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
             let mut out = vec![0f32; input.len()];
             let size = (w as usize, h as usize);
@@ -74,7 +74,7 @@ fn packed_frames_match_the_graph_and_keep_other_bytes() {
     let model = DinModel::bundled(&Device::Cpu).unwrap();
     let style = style_kernels(&model);
     let kernels = CpuKernels::new(&style).unwrap();
-    let net = model.cpu_net().unwrap();
+    let net = CpuNet::new(&model).unwrap();
     let mut ws = Workspace::new();
     let bgra = PixelLayout {
         rgb: [2, 1, 0],
@@ -84,7 +84,7 @@ fn packed_frames_match_the_graph_and_keep_other_bytes() {
         let img = content(w, h);
         let want = image_io::from_tensor(
             &model
-                .stylize_graph(&image_io::to_tensor(&img, &Device::Cpu).unwrap(), &style)
+                .stylize(&image_io::to_tensor(&img, &Device::Cpu).unwrap(), &style)
                 .unwrap(),
         )
         .unwrap();
@@ -131,7 +131,7 @@ fn packed_frames_match_the_graph_and_keep_other_bytes() {
 fn mismatched_buffers_are_errors_not_panics() {
     let model = DinModel::bundled(&Device::Cpu).unwrap();
     let kernels = CpuKernels::new(&style_kernels(&model)).unwrap();
-    let net = model.cpu_net().unwrap();
+    let net = CpuNet::new(&model).unwrap();
     let mut ws = Workspace::new();
     let rgb = PixelLayout {
         rgb: [0, 1, 2],
@@ -178,8 +178,7 @@ fn paint_rgb(
     let (w, h) = (img.width() as usize, img.height() as usize);
     let mut out = vec![0u8; 3 * w * h];
     let layout = PixelLayout::RGB;
-    model
-        .cpu_net()
+    CpuNet::new(model)
         .unwrap()
         .stylize(
             FrameIn::Packed(Packed {

@@ -5,7 +5,7 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use dinstyle::cpu::{CpuKernels, FrameIn, FrameOut, Workspace};
+use dinstyle::cpu::{CpuKernels, CpuNet, FrameIn, FrameOut, Workspace};
 use dinstyle::styles::{kernels_from_bytes, kernels_to_bytes, KernelFileInfo};
 use dinstyle::{image_io, Config, DinModel, StyleKernels};
 
@@ -45,8 +45,7 @@ fn cpu_engine(model: &DinModel, frame: &Tensor, kernels: &StyleKernels) -> Tenso
     let (_, _, h, w) = frame.dims4().unwrap();
     let input = frame.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let mut out = vec![0f32; input.len()];
-    model
-        .cpu_net()
+    CpuNet::new(model)
         .unwrap()
         .stylize(
             FrameIn::Planar(&input),
@@ -75,7 +74,7 @@ fn cpu_engine_follows_the_graph_of_a_modulated_model() {
     );
     for (w, h) in [(13, 10), (33, 17), (64, 36)] {
         let frame = image_io::to_tensor(&picture(w, h, 5), &Device::Cpu).unwrap();
-        let want = model.stylize_graph(&frame, &style).unwrap();
+        let want = model.stylize(&frame, &style).unwrap();
         let err = relative_error(&cpu_engine(&model, &frame, &style), &want);
         assert!(err < 1e-4, "{w}x{h}: relative error {err}");
     }
@@ -83,8 +82,8 @@ fn cpu_engine_follows_the_graph_of_a_modulated_model() {
     let frame = image_io::to_tensor(&picture(33, 17, 5), &Device::Cpu).unwrap();
     let mut other = style.clone();
     other.modulation = encode(&model, 2).modulation;
-    let a = model.stylize_graph(&frame, &style).unwrap();
-    let b = model.stylize_graph(&frame, &other).unwrap();
+    let a = model.stylize(&frame, &style).unwrap();
+    let b = model.stylize(&frame, &other).unwrap();
     assert!(
         relative_error(&b, &a) > 1e-3,
         "the modulation changed nothing"
@@ -99,17 +98,12 @@ fn mixed_kernels_mix_the_modulation() {
     let scale = |k: &StyleKernels| k.modulation.as_ref().unwrap().scale.clone();
     let want = ((scale(&a) + scale(&b)).unwrap() * 0.5).unwrap();
     assert!(relative_error(&scale(&half), &want) < 1e-6);
-    // The CPU engine's form mixes the same way.
+    // The CPU engine paints the mix as the graph does.
     let frame = image_io::to_tensor(&picture(20, 12, 3), &Device::Cpu).unwrap();
-    let mixed_cpu = CpuKernels::mix(&[
-        (&CpuKernels::new(&a).unwrap(), 0.5),
-        (&CpuKernels::new(&b).unwrap(), 0.5),
-    ])
-    .unwrap();
+    let mixed_cpu = CpuKernels::new(&half).unwrap();
     let input = frame.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let mut out = vec![0f32; input.len()];
-    model
-        .cpu_net()
+    CpuNet::new(&model)
         .unwrap()
         .stylize(
             FrameIn::Planar(&input),
@@ -120,7 +114,7 @@ fn mixed_kernels_mix_the_modulation() {
         )
         .unwrap();
     let got = Tensor::from_vec(out, frame.dims(), &Device::Cpu).unwrap();
-    let want = model.stylize_graph(&frame, &half).unwrap();
+    let want = model.stylize(&frame, &half).unwrap();
     assert!(relative_error(&got, &want) < 1e-4);
 }
 
@@ -140,15 +134,11 @@ fn kernel_files_keep_the_modulation_and_models_do_not_mix() {
     assert!(relative_error(&scale(&back), &scale(&style)) < 1e-7);
     // The plain model has no modulation to give these kernels: an error, not a silent skip.
     let frame = image_io::to_tensor(&picture(16, 16, 1), &Device::Cpu).unwrap();
-    assert!(plain.stylize_graph(&frame, &style).is_err());
-    assert!(CpuKernels::mix(&[
-        (&CpuKernels::new(&style).unwrap(), 0.5),
-        (&CpuKernels::new(&encode(&plain, 1)).unwrap(), 0.5)
-    ])
-    .is_err());
+    assert!(plain.stylize(&frame, &style).is_err());
+    assert!(StyleKernels::mix(&[(&style, 0.5), (&encode(&plain, 1), 0.5)]).is_err());
     let input = vec![0.5f32; 3 * 16 * 16];
     let mut out = vec![0f32; input.len()];
-    let refused = plain.cpu_net().unwrap().stylize(
+    let refused = CpuNet::new(&plain).unwrap().stylize(
         FrameIn::Planar(&input),
         FrameOut::Planar(&mut out),
         (16, 16),

@@ -6,6 +6,7 @@
 //! Criterion: `||rust - torch|| / ||torch|| < 1e-4` with Rust computing in f32.
 
 use candle_core::{Device, Tensor};
+use dinstyle::engine::{engine_for, stylize};
 use dinstyle::{DinModel, StyleKernels};
 
 const FIXTURE: &str = concat!(
@@ -37,7 +38,8 @@ fn check(what: &str, got: &Tensor, want: &Tensor) {
 fn bundled_model_matches_pytorch() {
     let dev = Device::Cpu;
     let fixture = candle_core::safetensors::load(FIXTURE, &dev).expect("parity fixture");
-    let model = DinModel::bundled(&dev).expect("bundled model");
+    let model = std::sync::Arc::new(DinModel::bundled(&dev).expect("bundled model"));
+    let engine = engine_for(&model).expect("the CPU engine");
 
     let kernels = model.encode_style(&fixture["style"]).unwrap();
     for (i, layer) in kernels.layers.iter().enumerate() {
@@ -63,12 +65,12 @@ fn bundled_model_matches_pytorch() {
     let content = &fixture["content"];
     check(
         "stylized output (CPU engine)",
-        &model.stylize(content, &kernels).unwrap(),
+        &stylize(&*engine, content, &kernels).unwrap(),
         &fixture["output"],
     );
     check(
         "stylized output (Candle graph)",
-        &model.stylize_graph(content, &kernels).unwrap(),
+        &model.stylize(content, &kernels).unwrap(),
         &fixture["output"],
     );
 
@@ -76,7 +78,7 @@ fn bundled_model_matches_pytorch() {
     let half: StyleKernels = kernels.with_alpha(&own, 0.5).unwrap();
     check(
         "output at alpha 0.5",
-        &model.stylize(content, &half).unwrap(),
+        &stylize(&*engine, content, &half).unwrap(),
         &fixture["output_alpha_0.5"],
     );
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use dinstyle::cpu::{CpuKernels, FrameIn, FrameOut, Workspace};
+use dinstyle::cpu::{CpuKernels, CpuNet, FrameIn, FrameOut, Workspace};
 use dinstyle::frame::{Packed, PixelLayout};
 use dinstyle::{image_io, DinModel, Error, Result, StyleKernels};
 use image::RgbImage;
@@ -49,7 +49,7 @@ enum BenchPath {
     Auto,
     /// `dinstyle::cpu`: packed 8-bit frames in and out.
     Engine,
-    /// `DinModel::stylize_graph` with the frame's upload and download.
+    /// `DinModel::stylize` (the Candle graph) with the frame's upload and download.
     Graph,
 }
 
@@ -148,7 +148,11 @@ fn bench(args: &BenchArgs) -> Result<()> {
         Some(path) => DinModel::load(path, &device)?,
         None => DinModel::bundled(&device)?,
     };
-    let path = match (args.path, model.cpu_net()) {
+    let cpu = match device.is_cpu() {
+        true => Some(CpuNet::new(&model)?),
+        false => None,
+    };
+    let path = match (args.path, cpu.as_ref()) {
         (BenchPath::Auto, Some(_)) => BenchPath::Engine,
         (BenchPath::Auto, None) => BenchPath::Graph,
         (BenchPath::Engine, None) => {
@@ -168,7 +172,7 @@ fn bench(args: &BenchArgs) -> Result<()> {
     })?;
     let kernels = kernels.expect("at least one style encoding ran");
     let threads = rayon::current_num_threads();
-    let where_ = match (path, model.cpu_net()) {
+    let where_ = match (path, cpu.as_ref()) {
         (BenchPath::Engine, Some(net)) => {
             format!("cpu engine ({}; {threads} threads)", net.level().name())
         }
@@ -198,7 +202,7 @@ fn bench(args: &BenchArgs) -> Result<()> {
     for &(w, h) in &args.sizes {
         let frame = test_frame(w, h);
         let mut out = frame.clone();
-        let times = match (path, model.cpu_net()) {
+        let times = match (path, cpu.as_ref()) {
             (BenchPath::Engine, Some(net)) => time_frames(args, args.frames, || {
                 let src = FrameIn::Packed(Packed {
                     data: &frame,
@@ -223,7 +227,7 @@ fn bench(args: &BenchArgs) -> Result<()> {
                 });
                 time_frames(args, args.frames, || {
                     let t = image_io::to_tensor(&rgb, &device)?;
-                    let y = model.stylize_graph(&t, &kernels)?;
+                    let y = model.stylize(&t, &kernels)?;
                     image_io::from_tensor(&y)?;
                     Ok(())
                 })?

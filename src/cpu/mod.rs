@@ -32,7 +32,8 @@ use kernels::reflect;
 use simd::Level;
 pub use stability::{LayerStats, Stability, CUT_THRESHOLD};
 
-use super::model::{padded_size, Config, StyleKernels, IN_EPS};
+use crate::model::{padded_size, StyleKernels, IN_EPS};
+use crate::DinModel;
 
 fn vec_of(t: Tensor) -> Result<Vec<f32>> {
     t.flatten_all()?.to_vec1::<f32>()
@@ -247,48 +248,6 @@ impl CpuKernels {
             modulation,
         })
     }
-
-    /// Weighted sum, as [`StyleKernels::mix`] (cheap enough to run per frame for cross-fades).
-    pub fn mix(parts: &[(&CpuKernels, f32)]) -> Result<Self> {
-        let Some(((first, _), rest)) = parts.split_first() else {
-            candle_core::bail!("mixing needs at least one set of style kernels");
-        };
-        let lengths = |p: &CpuKernels| p.modulation.as_ref().map(|(s, h)| (s.len(), h.len()));
-        let same_shape = |p: &CpuKernels| {
-            (0..3).all(|i| {
-                p.layers[i].0.len() == first.layers[i].0.len()
-                    && p.layers[i].1.len() == first.layers[i].1.len()
-            }) && lengths(p) == lengths(first)
-        };
-        if !rest.iter().all(|(p, _)| same_shape(p)) {
-            candle_core::bail!("style kernels of different models cannot be mixed");
-        }
-        let sum = |pick: &dyn Fn(&CpuKernels) -> &[f32]| -> Vec<f32> {
-            let mut out = vec![0f32; pick(first).len()];
-            for (p, w) in parts {
-                for (o, v) in out.iter_mut().zip(pick(p)) {
-                    *o += w * v;
-                }
-            }
-            out
-        };
-        let layer = |i: usize| (sum(&|p| &p.layers[i].0), sum(&|p| &p.layers[i].1));
-        // same_shape checked that every part has a modulation if the first has one
-        fn scale(p: &CpuKernels) -> &[f32] {
-            p.modulation.as_ref().map_or(&[], |m| &m.0)
-        }
-        fn shift(p: &CpuKernels) -> &[f32] {
-            p.modulation.as_ref().map_or(&[], |m| &m.1)
-        }
-        let modulation = first
-            .modulation
-            .as_ref()
-            .map(|_| (sum(&scale), sum(&shift)));
-        Ok(Self {
-            layers: [layer(0), layer(1), layer(2)],
-            modulation,
-        })
-    }
 }
 
 /// Buffers for one frame size, reused across frames (`[rows][channels][columns]` each).
@@ -364,8 +323,10 @@ pub struct CpuNet {
 }
 
 impl CpuNet {
-    /// Reads the content path from the model file's root (`content_encoder.*`, `decoder.*`).
-    pub fn load(config: &Config, vb: VarBuilder) -> Result<Self> {
+    /// The content path of `model`, read from its weights (`content_encoder.*`, `decoder.*`),
+    /// shaped by its `Config`.
+    pub fn new(model: &DinModel) -> Result<Self> {
+        let (config, vb) = (model.config(), model.weights().clone());
         let widths = config.widths;
         let [c1, c2, c3] = widths;
         let enc = vb.pp("content_encoder");

@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 
 pub use din::{DynamicKernel, IN_EPS};
 
-use crate::cpu::{CpuKernels, CpuNet, FrameIn, FrameOut, Workspace};
 use crate::Error;
 use content::{ContentEncoder, Decoder};
 use din::{Din, ParamNet};
@@ -262,15 +261,15 @@ pub struct DinModel {
     /// Style features -> the decoder's [`Modulation`] (`Config::modulated_decoder`).
     modulation_net: Option<ParamNet>,
     decoder: Decoder,
-    /// The content path for CPU frames (`None` on other devices).
-    cpu: Option<CpuNet>,
+    /// The weights as read, for engines that keep their own copy (the CPU engine).
+    weights: Weights,
     device: Device,
     /// Hash of the model file: style kernel files name the model they were made with.
     identity: String,
 }
 
 impl DinModel {
-    pub fn new(config: Config, vb: VarBuilder) -> candle_core::Result<Self> {
+    pub fn new(config: Config, vb: VarBuilder<'static>) -> candle_core::Result<Self> {
         config.validate().map_err(candle_core::Error::msg)?;
         let din = |i: usize| {
             let c = config.widths[i];
@@ -301,11 +300,7 @@ impl DinModel {
             din: [din(0)?, din(1)?, din(2)?],
             modulation_net,
             decoder: Decoder::new(config.widths, vb.pp("decoder"))?,
-            cpu: if vb.device().is_cpu() {
-                Some(CpuNet::load(&config, vb.clone())?)
-            } else {
-                None
-            },
+            weights: Weights(vb.clone()),
             device: vb.device().clone(),
             identity: String::new(),
             config,
@@ -397,51 +392,15 @@ impl DinModel {
         })
     }
 
-    /// The CPU engine for the content path (on the CPU device only): packed frames in and out,
-    /// buffers reused across frames.
-    pub fn cpu_net(&self) -> Option<&CpuNet> {
-        self.cpu.as_ref()
+    /// The weights under the checkpoint's keys (what `CpuNet::new` reads).
+    pub fn weights(&self) -> &VarBuilder<'static> {
+        &self.weights.0
     }
 
-    /// Frames `[N, 3, H, W]` (RGB in [0, 1], any size from 1x1) -> stylized frames, same size.
-    /// On the CPU this runs [`CpuNet`]; elsewhere the Candle graph of [`Self::stylize_graph`].
+    /// Frames `[N, 3, H, W]` (RGB in [0, 1], any size from 1x1) -> stylized frames, same size:
+    /// the network as a Candle graph, op by op, on any device. The reference the CPU engine is
+    /// tested against; frames of a video go through an [`crate::engine::Engine`] instead.
     pub fn stylize(&self, frame: &Tensor, kernels: &StyleKernels) -> candle_core::Result<Tensor> {
-        let Some(net) = &self.cpu else {
-            return self.stylize_graph(frame, kernels);
-        };
-        let (n, c, h, w) = frame.dims4()?;
-        if c != 3 {
-            candle_core::bail!(
-                "stylize takes RGB frames [N, 3, H, W], got {:?}",
-                frame.dims()
-            );
-        }
-        let input = frame
-            .to_dtype(DType::F32)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        let mut output = vec![0f32; input.len()];
-        let kernels = CpuKernels::new(kernels)?;
-        let mut ws = Workspace::new();
-        for (src, dst) in input.chunks(3 * h * w).zip(output.chunks_mut(3 * h * w)) {
-            net.stylize(
-                FrameIn::Planar(src),
-                FrameOut::Planar(dst),
-                (w, h),
-                &kernels,
-                &mut ws,
-            )?;
-        }
-        Tensor::from_vec(output, (n, 3, h, w), &self.device)
-    }
-
-    /// [`Self::stylize`] as a Candle graph, op by op, on any device: the reference the CPU engine
-    /// is tested against.
-    pub fn stylize_graph(
-        &self,
-        frame: &Tensor,
-        kernels: &StyleKernels,
-    ) -> candle_core::Result<Tensor> {
         let (_, c, h, w) = frame.dims4()?;
         if c != 3 {
             candle_core::bail!(
@@ -468,6 +427,16 @@ impl DinModel {
             .forward(&s1, &s2, &s3)?
             .narrow(2, 0, h)?
             .narrow(3, 0, w)
+    }
+}
+
+/// A `VarBuilder` (which has no `Debug`).
+#[derive(Clone)]
+struct Weights(VarBuilder<'static>);
+
+impl std::fmt::Debug for Weights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Weights")
     }
 }
 

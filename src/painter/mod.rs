@@ -19,6 +19,7 @@ pub use slot::load_style;
 use slot::{with_strength, Kernels, Pending, Slot};
 
 use crate::cpu::{FrameIn, FrameOut, Workspace};
+use crate::engine::{engine_for, Engine};
 use crate::frame::Packed;
 use crate::{compose, image_io, DinModel, Error, Result, StyleKernels};
 
@@ -96,6 +97,7 @@ struct Mask {
 /// Paints frames: owns the model, the styles, the mask and every buffer reused across frames.
 pub struct Painter {
     model: Arc<DinModel>,
+    engine: Arc<dyn Engine>,
     style_size: u32,
     main: Slot,
     second: Slot,
@@ -112,9 +114,22 @@ pub struct Painter {
 
 impl Painter {
     /// A painter with `style` (already encoded); styles set later are encoded at `style_size`.
+    /// Frames are painted by the engine for the model's device ([`engine_for`]).
     pub fn new(model: Arc<DinModel>, style: StyleKernels, style_size: u32) -> Result<Self> {
-        let main = Kernels::new(&model, style)?;
+        let engine = engine_for(&model)?;
+        Self::with_engine(model, engine, style, style_size)
+    }
+
+    /// A painter whose frames `engine` paints (one made for `model`).
+    pub fn with_engine(
+        model: Arc<DinModel>,
+        engine: Arc<dyn Engine>,
+        style: StyleKernels,
+        style_size: u32,
+    ) -> Result<Self> {
+        let main = Kernels::new(&*engine, style)?;
         Ok(Self {
+            engine,
             main: Slot::new(Some(main), 0),
             second: Slot::new(None, 0),
             model,
@@ -132,9 +147,15 @@ impl Painter {
         &self.model
     }
 
+    pub fn engine(&self) -> &Arc<dyn Engine> {
+        &self.engine
+    }
+
     /// Sets the mask's second style at once (`None`: the mask's black areas show the frame).
     pub fn set_mask_style(&mut self, kernels: Option<StyleKernels>) -> Result<()> {
-        let kernels = kernels.map(|k| Kernels::new(&self.model, k)).transpose()?;
+        let kernels = kernels
+            .map(|k| Kernels::new(&*self.engine, k))
+            .transpose()?;
         let serial = self.second.serial;
         self.second = Slot::new(kernels, serial);
         Ok(())
@@ -216,10 +237,11 @@ impl Painter {
                 continue;
             };
             let spec = slot.pending.take().map(|p| p.spec).unwrap_or_default();
+            let engine = &*self.engine;
             let switched = outcome
-                .and_then(|k| Kernels::new(&self.model, k).map_err(|e| e.to_string()))
+                .and_then(|k| Kernels::new(engine, k).map_err(|e| e.to_string()))
                 .and_then(|k| {
-                    slot.switch(k, settings.transition_frames)
+                    slot.switch(k, settings.transition_frames, engine)
                         .map_err(|e| e.to_string())
                 });
             events.push(match switched {
@@ -240,7 +262,7 @@ impl Painter {
         });
         self.workspace.stability.set_strength(settings.stability);
         // Stability smooths the CPU engine's statistics; the Candle graph has none to smooth.
-        if settings.stability > 0.0 && self.model.cpu_net().is_none() && !self.warned_stability {
+        if settings.stability > 0.0 && !self.engine.has_stability() && !self.warned_stability {
             self.warned_stability = true;
             events.push(PainterEvent::Unsupported {
                 message: "stability works on the CPU engine only; painting without it".into(),
@@ -311,6 +333,7 @@ impl Painter {
         }
         let Self {
             model,
+            engine,
             main,
             second,
             workspace,
@@ -341,22 +364,23 @@ impl Painter {
             }
             false => None,
         };
-        let Some(style) = main.shown()? else {
+        let engine = &**engine;
+        let Some(style) = main.shown(engine)? else {
             return Err(Error::InvalidArgument("no style".into()));
         };
-        let style = with_strength(style, own.as_ref(), alpha, model)?;
-        paint_with(model, workspace, &style, input, &mut output, scaled, &work)?;
+        let style = with_strength(style, own.as_ref(), alpha, engine)?;
+        paint_with(engine, workspace, &style, input, &mut output, scaled, &work)?;
         let mask = mask.as_ref().and_then(|m| m.data.as_deref());
         if let Some(mask) = mask.filter(|m| m.len() == w * h) {
-            let base = match second.shown()? {
+            let base = match second.shown(engine)? {
                 Some(k) => {
                     scratch.resize(output.data.len(), 0);
                     let mut other = Packed {
                         data: &mut scratch[..],
                         ..output.view_mut()
                     };
-                    let k = with_strength(k, own.as_ref(), alpha, model)?;
-                    paint_with(model, workspace, &k, input, &mut other, scaled, &work)?;
+                    let k = with_strength(k, own.as_ref(), alpha, engine)?;
+                    paint_with(engine, workspace, &k, input, &mut other, scaled, &work)?;
                     Packed {
                         data: &scratch[..],
                         ..input
@@ -373,10 +397,10 @@ impl Painter {
     }
 }
 
-/// Paints `input` with `kernels` into `output`: straight from the frame on the CPU engine,
-/// else through `work` (the frame at the processing size) and scaled back.
+/// Paints `input` with `kernels` into `output`: straight from frame to frame, or through `work`
+/// (the frame at the processing size) and scaled back.
 fn paint_with<'w>(
-    model: &DinModel,
+    engine: &dyn Engine,
     workspace: &mut Workspace,
     kernels: &Kernels,
     input: Packed<&[u8]>,
@@ -385,27 +409,17 @@ fn paint_with<'w>(
     work: &dyn Fn() -> &'w RgbImage,
 ) -> Result<()> {
     let size = input.size();
-    let net = model.cpu_net().zip(kernels.cpu.as_ref());
-    if let Some((net, k)) = net.filter(|_| !scaled) {
-        // The common case: straight from the input frame to the output frame.
-        let dst = FrameOut::Packed(output.view_mut());
-        return Ok(net.stylize(FrameIn::Packed(input), dst, size, k, workspace)?);
+    let prepared = &kernels.prepared;
+    if !scaled {
+        let (src, dst) = (FrameIn::Packed(input), FrameOut::Packed(output.view_mut()));
+        return engine.paint(src, dst, size, prepared, workspace);
     }
     let work = work();
-    let painted = match net {
-        Some((net, k)) => {
-            let mut out = RgbImage::new(work.width(), work.height());
-            let src = Packed::rgb(work);
-            let work_size = src.size();
-            let dst = FrameOut::Packed(Packed::rgb_mut(&mut out));
-            net.stylize(FrameIn::Packed(src), dst, work_size, k, workspace)?;
-            out
-        }
-        None => {
-            let t = image_io::to_tensor(work, model.device())?;
-            image_io::from_tensor(&model.stylize(&t, &kernels.kernels)?)?
-        }
-    };
+    let mut painted = RgbImage::new(work.width(), work.height());
+    let src = Packed::rgb(work);
+    let work_size = src.size();
+    let dst = FrameOut::Packed(Packed::rgb_mut(&mut painted));
+    engine.paint(FrameIn::Packed(src), dst, work_size, prepared, workspace)?;
     let painted = image_io::resize_to(&painted, (size.0 as u32, size.1 as u32));
     output.write_rgb(&painted);
     Ok(())

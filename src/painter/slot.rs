@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::Arc;
 
-use crate::cpu::CpuKernels;
+use crate::engine::{Engine, Prepared};
 use crate::{DinModel, StyleCache, StyleKernels, StyleLoader, StyleSpec};
 
 pub type StyleResult = Result<StyleKernels, String>;
@@ -51,30 +51,23 @@ impl Pending {
     }
 }
 
-/// Style kernels and the CPU engine's form of them (when the model runs on the CPU).
+/// Style kernels and the engine's form of them.
 #[derive(Clone)]
 pub struct Kernels {
     pub kernels: StyleKernels,
-    pub cpu: Option<CpuKernels>,
+    pub prepared: Prepared,
 }
 
 impl Kernels {
-    pub fn new(model: &DinModel, kernels: StyleKernels) -> crate::Result<Self> {
-        let cpu = match model.cpu_net() {
-            Some(_) => Some(CpuKernels::new(&kernels)?),
-            None => None,
-        };
-        Ok(Self { kernels, cpu })
+    pub fn new(engine: &dyn Engine, kernels: StyleKernels) -> crate::Result<Self> {
+        let prepared = engine.prepare(&kernels)?;
+        Ok(Self { kernels, prepared })
     }
 
     /// `self` with `t` of `other`: the linear cross-fade of two styles in kernel space.
-    fn towards(&self, other: &Kernels, t: f64) -> crate::Result<Self> {
-        let kernels = StyleKernels::mix(&[(&self.kernels, 1.0 - t), (&other.kernels, t)])?;
-        let cpu = match (&self.cpu, &other.cpu) {
-            (Some(a), Some(b)) => Some(CpuKernels::mix(&[(a, 1.0 - t as f32), (b, t as f32)])?),
-            _ => None,
-        };
-        Ok(Self { kernels, cpu })
+    fn towards(&self, other: &Kernels, t: f64, engine: &dyn Engine) -> crate::Result<Self> {
+        let mixed = StyleKernels::mix(&[(&self.kernels, 1.0 - t), (&other.kernels, t)])?;
+        Kernels::new(engine, mixed)
     }
 }
 
@@ -84,11 +77,11 @@ pub fn with_strength<'k>(
     kernels: Cow<'k, Kernels>,
     own: Option<&StyleKernels>,
     alpha: f64,
-    model: &DinModel,
+    engine: &dyn Engine,
 ) -> crate::Result<Cow<'k, Kernels>> {
     Ok(match own {
         Some(own) => Cow::Owned(Kernels::new(
-            model,
+            engine,
             kernels.kernels.with_alpha(own, alpha)?,
         )?),
         None => kernels,
@@ -122,8 +115,13 @@ impl Slot {
 
     /// Makes `next` the style; with `fade_frames > 0` the frames move to it gradually from
     /// what is shown now.
-    pub fn switch(&mut self, next: Kernels, fade_frames: u32) -> crate::Result<()> {
-        let shown = self.shown()?.map(Cow::into_owned);
+    pub fn switch(
+        &mut self,
+        next: Kernels,
+        fade_frames: u32,
+        engine: &dyn Engine,
+    ) -> crate::Result<()> {
+        let shown = self.shown(engine)?.map(Cow::into_owned);
         self.fade = match (shown, fade_frames) {
             (Some(from), 1..) => Some(Fade {
                 from,
@@ -138,12 +136,16 @@ impl Slot {
 
     /// What the current frame is painted with: the active kernels themselves, or the fade's
     /// mix while fading.
-    pub fn shown(&self) -> crate::Result<Option<Cow<'_, Kernels>>> {
+    pub fn shown(&self, engine: &dyn Engine) -> crate::Result<Option<Cow<'_, Kernels>>> {
         let Some(active) = &self.active else {
             return Ok(None);
         };
         Ok(Some(match &self.fade {
-            Some(f) => Cow::Owned(f.from.towards(active, f.done as f64 / f.frames as f64)?),
+            Some(f) => Cow::Owned(f.from.towards(
+                active,
+                f.done as f64 / f.frames as f64,
+                engine,
+            )?),
             None => Cow::Borrowed(active),
         }))
     }
