@@ -140,6 +140,14 @@ impl Engine for GraphEngine {
         let fits = match (&input, &output) {
             (FrameIn::Packed(p), _) if !p.fits() || p.size() != (w, h) => false,
             (_, FrameOut::Packed(p)) if !p.fits() || p.size() != (w, h) => false,
+            (FrameIn::Yuv(f), _) if f.check("input").is_err() || (f.width, f.height) != (w, h) => {
+                false
+            }
+            (_, FrameOut::Yuv(f))
+                if f.check("output").is_err() || (f.width, f.height) != (w, h) =>
+            {
+                false
+            }
             (FrameIn::Planar(d), _) if d.len() != 3 * w * h => false,
             (_, FrameOut::Planar(d)) => d.len() == 3 * w * h,
             _ => w > 0 && h > 0,
@@ -152,11 +160,19 @@ impl Engine for GraphEngine {
         let device = self.model.device();
         let frame = match input {
             FrameIn::Packed(p) => image_io::to_tensor(&p.to_rgb(), device)?,
+            FrameIn::Yuv(f) => {
+                let mut rgb = Vec::new();
+                f.to_rgb(&mut rgb)?;
+                let img = image::RgbImage::from_raw(w as u32, h as u32, rgb)
+                    .ok_or_else(|| Error::InvalidArgument("YUV frame size".into()))?;
+                image_io::to_tensor(&img, device)?
+            }
             FrameIn::Planar(d) => Tensor::from_slice(d, (1, 3, h, w), device)?,
         };
         let painted = self.model.stylize(&frame, kernels)?;
         match output {
             FrameOut::Packed(mut p) => p.write_rgb(&image_io::from_tensor(&painted)?),
+            FrameOut::Yuv(mut f) => f.write_rgb(image_io::from_tensor(&painted)?.as_raw())?,
             FrameOut::Planar(d) => {
                 let values = painted.flatten_all()?.to_vec1::<f32>()?;
                 d.copy_from_slice(&values);

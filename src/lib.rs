@@ -29,6 +29,7 @@ pub mod model;
 pub mod ops;
 pub mod painter;
 pub mod styles;
+pub mod yuv;
 
 pub use device::parse_device;
 pub use error::{Error, Result};

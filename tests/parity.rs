@@ -6,6 +6,7 @@
 //! Criterion: `||rust - torch|| / ||torch|| < 1e-4` with Rust computing in f32.
 
 use candle_core::{Device, Tensor};
+use dinstyle::cpu::{simd::Level, CpuNet};
 use dinstyle::engine::{engine_for, stylize};
 use dinstyle::{DinModel, StyleKernels};
 
@@ -63,11 +64,15 @@ fn bundled_model_matches_pytorch() {
         _ => panic!("the model and the fixture disagree on the decoder modulation"),
     }
     let content = &fixture["content"];
-    check(
-        "stylized output (CPU engine)",
-        &stylize(&*engine, content, &kernels).unwrap(),
-        &fixture["output"],
-    );
+    // Every engine: the CPU engine at each instruction set this CPU has, and the Candle graph.
+    for level in Level::supported() {
+        let cpu = CpuNet::new(&model).unwrap().with_level(level);
+        check(
+            &format!("stylized output (CPU engine, {})", level.name()),
+            &stylize(&cpu, content, &kernels).unwrap(),
+            &fixture["output"],
+        );
+    }
     check(
         "stylized output (Candle graph)",
         &model.stylize(content, &kernels).unwrap(),

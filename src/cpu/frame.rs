@@ -1,16 +1,21 @@
-//! Frames in and out of the CPU engine: packed 8-bit RGB video rows or planar f32 tensors,
-//! converted in the same pass that pads (input) or crops (output) them.
+//! Frames in and out of the CPU engine: packed 8-bit RGB video rows, YUV frames of webcams and
+//! decoders, or planar f32 tensors, converted in the same pass that pads (input) or crops
+//! (output) them.
 
 use rayon::prelude::*;
 
 use super::kernels::reflect;
 use crate::frame::Packed;
+use crate::yuv::YuvFrame;
+use crate::Result;
 
 /// A frame to stylize.
 #[derive(Debug, Clone, Copy)]
 pub enum FrameIn<'a> {
     /// 8-bit packed pixels.
     Packed(Packed<&'a [u8]>),
+    /// YUY2, NV12 or I420.
+    Yuv(YuvFrame<&'a [u8]>),
     /// `[3][height][width]` values in [0, 1].
     Planar(&'a [f32]),
 }
@@ -20,6 +25,7 @@ pub enum FrameIn<'a> {
 #[derive(Debug)]
 pub enum FrameOut<'a> {
     Packed(Packed<&'a mut [u8]>),
+    Yuv(YuvFrame<&'a mut [u8]>),
     /// `[3][height][width]`, unclamped.
     Planar(&'a mut [f32]),
 }
@@ -47,6 +53,15 @@ pub(crate) fn load(frame: FrameIn, w: usize, h: usize, hp: usize, wp: usize, dst
                         *b = px[bi] as f32 * (1.0 / 255.0);
                     }
                 }
+                FrameIn::Yuv(frame) => {
+                    let planes = r[1..=w].iter_mut().zip(&mut g[1..=w]).zip(&mut b[1..=w]);
+                    for (x, ((r, g), b)) in planes.enumerate() {
+                        let [pr, pg, pb] = frame.rgb_at(x, sy);
+                        *r = pr as f32 * (1.0 / 255.0);
+                        *g = pg as f32 * (1.0 / 255.0);
+                        *b = pb as f32 * (1.0 / 255.0);
+                    }
+                }
                 FrameIn::Planar(data) => {
                     for (c, plane) in [&mut *r, &mut *g, &mut *b].into_iter().enumerate() {
                         plane[1..=w].copy_from_slice(&data[(c * h + sy) * w..][..w]);
@@ -71,7 +86,7 @@ fn to_byte(v: f32) -> u8 {
 
 /// Runs `row(y, out)` for each output row `y < h`, `out` being `[3][wp]` values, and stores the
 /// first `w` columns of each into `frame`, in parallel over rows.
-pub(crate) fn store<F>(frame: FrameOut, w: usize, h: usize, wp: usize, row: F)
+pub(crate) fn store<F>(frame: FrameOut, w: usize, h: usize, wp: usize, row: F) -> Result<()>
 where
     F: Fn(usize, &mut [f32]) + Sync,
 {
@@ -84,6 +99,17 @@ where
         })
     };
     match frame {
+        FrameOut::Yuv(mut frame) => {
+            return frame.write_rows(|y, out| {
+                with_row(y, &mut |v| {
+                    for (x, px) in out.chunks_exact_mut(3).enumerate() {
+                        for (c, p) in px.iter_mut().enumerate() {
+                            *p = to_byte(v[c * wp + x]);
+                        }
+                    }
+                })
+            });
+        }
         FrameOut::Packed(Packed {
             data,
             stride,
@@ -119,6 +145,7 @@ where
                 });
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -384,10 +384,12 @@ impl CpuNet {
         }
         let input_fits = match input {
             FrameIn::Packed(f) => f.fits() && f.size() == (w, h),
+            FrameIn::Yuv(f) => f.check("input").is_ok() && (f.width, f.height) == (w, h),
             FrameIn::Planar(d) => d.len() == 3 * w * h,
         };
         let output_fits = match &out {
             FrameOut::Packed(f) => f.fits() && f.size() == (w, h),
+            FrameOut::Yuv(f) => f.check("output").is_ok() && (f.width, f.height) == (w, h),
             FrameOut::Planar(d) => d.len() == 3 * w * h,
         };
         let fits = input_fits && output_fits;
@@ -431,7 +433,7 @@ impl CpuNet {
         if let Some(d) = decoder {
             ws.decoder = d;
         }
-        self.head(ws, out, (w, h), (hp, wp));
+        self.head(ws, out, (w, h), (hp, wp))?;
         Ok(())
     }
 
@@ -735,12 +737,12 @@ impl CpuNet {
         out: FrameOut,
         (w, h): (usize, usize),
         (hp, wp): (usize, usize),
-    ) {
+    ) -> Result<()> {
         thread_local!(static ROWS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) });
         let c = self.head.cin;
         let d1 = &ws.d[0];
         let level = self.level;
-        frame::store(out, w, h, wp, |y, o| {
+        let stored = frame::store(out, w, h, wp, |y, o| {
             ROWS.with_borrow_mut(|buf| {
                 let row_len = c * (wp + 2);
                 buf.resize(3 * row_len, 0.0);
@@ -771,6 +773,7 @@ impl CpuNet {
                 );
             })
         });
+        stored.map_err(|e| candle_core::Error::Msg(e.to_string()))
     }
 }
 

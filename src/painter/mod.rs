@@ -10,6 +10,7 @@
 
 mod slot;
 
+use std::mem::take;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -20,7 +21,8 @@ use slot::{with_strength, Kernels, Pending, Slot};
 
 use crate::cpu::{FrameIn, FrameOut, Workspace};
 use crate::engine::{engine_for, Engine};
-use crate::frame::Packed;
+use crate::frame::{Packed, PixelLayout};
+use crate::yuv::YuvFrame;
 use crate::{compose, image_io, DinModel, Error, Result, StyleKernels};
 
 /// Side at which a frame's own style kernels are computed for `alpha < 1`: the scale of the
@@ -110,6 +112,9 @@ pub struct Painter {
     scratch: Vec<u8>,
     /// `Unsupported` was said about stability.
     warned_stability: bool,
+    /// A YUV frame as packed RGB, before and after painting.
+    rgb_in: Vec<u8>,
+    rgb_out: Vec<u8>,
 }
 
 impl Painter {
@@ -140,6 +145,8 @@ impl Painter {
             mask: None,
             scratch: Vec::new(),
             warned_stability: false,
+            rgb_in: Vec::new(),
+            rgb_out: Vec::new(),
         })
     }
 
@@ -394,6 +401,62 @@ impl Painter {
             compose::keep_content_colours(input, &mut output);
         }
         Ok(())
+    }
+}
+
+impl Painter {
+    /// [`Self::paint`] for YUV frames (YUY2, NV12, I420): converted to RGB in one pass, painted,
+    /// and converted back in one pass. `output` has the size and format of `input`.
+    pub fn paint_yuv(
+        &mut self,
+        settings: &PaintSettings,
+        input: YuvFrame<&[u8]>,
+        mut output: YuvFrame<&mut [u8]>,
+    ) -> Result<()> {
+        if (input.width, input.height, input.format) != (output.width, output.height, output.format)
+        {
+            return Err(Error::InvalidArgument(
+                "the input and output frames differ in size or format".into(),
+            ));
+        }
+        // The common case (full strength, no mask, no colour preservation, no scaling) goes
+        // straight through the engine, converted in its own load and store passes.
+        let (w, h) = (input.width, input.height);
+        let scaled = settings.processing_size > 0 && w.min(h) as u32 > settings.processing_size;
+        let masked = self.mask.as_ref().is_some_and(|m| m.data.is_some());
+        let full_strength = self.shown_alpha.unwrap_or(settings.alpha) >= 1.0;
+        let plain = full_strength && !settings.preserve_colour && !masked && !scaled;
+        if plain {
+            let engine = &*self.engine;
+            let Some(style) = self.main.shown(engine)? else {
+                return Err(Error::InvalidArgument("no style".into()));
+            };
+            let (src, dst) = (FrameIn::Yuv(input), FrameOut::Yuv(output));
+            return engine.paint(src, dst, (w, h), &style.prepared, &mut self.workspace);
+        }
+        let (mut rgb_in, mut rgb_out) = (take(&mut self.rgb_in), take(&mut self.rgb_out));
+        let painted = input.to_rgb(&mut rgb_in).and_then(|()| {
+            rgb_out.resize(rgb_in.len(), 0);
+            let (stride, width, height) = (3 * input.width, input.width, input.height);
+            let src = Packed {
+                data: &rgb_in[..],
+                stride,
+                width,
+                height,
+                layout: PixelLayout::RGB,
+            };
+            let dst = Packed {
+                data: &mut rgb_out[..],
+                stride,
+                width,
+                height,
+                layout: PixelLayout::RGB,
+            };
+            self.paint(settings, src, dst)?;
+            output.write_rgb(&rgb_out)
+        });
+        (self.rgb_in, self.rgb_out) = (rgb_in, rgb_out);
+        painted
     }
 }
 

@@ -1,10 +1,12 @@
-//! The video formats the element handles, and where R, G and B sit in each.
+//! The video formats the element handles: packed RGB (where R, G and B sit in each) and the YUV
+//! formats of webcams and decoders (with their colorimetry).
 
 use dinstyle::frame::PixelLayout;
-use gst_video::VideoFormat;
+use dinstyle::yuv::{YuvFormat, YuvMatrix};
+use gst_video::{VideoColorMatrix, VideoColorRange, VideoFormat, VideoInfo};
 
-/// The formats the element accepts, in caps preference order.
-pub const FORMATS: [VideoFormat; 9] = [
+/// The formats the element accepts (and gives out unchanged), in caps preference order.
+pub const FORMATS: [VideoFormat; 12] = [
     VideoFormat::Rgbx,
     VideoFormat::Bgrx,
     VideoFormat::Rgba,
@@ -14,7 +16,39 @@ pub const FORMATS: [VideoFormat; 9] = [
     VideoFormat::Argb,
     VideoFormat::Abgr,
     VideoFormat::Rgb,
+    VideoFormat::Yuy2,
+    VideoFormat::Nv12,
+    VideoFormat::I420,
 ];
+
+/// How the element reads and writes frames of a negotiated format.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FrameFormat {
+    Packed(PixelLayout),
+    Yuv(YuvFormat, YuvMatrix),
+}
+
+/// The frame format of negotiated caps (`None`: not one of [`FORMATS`]).
+pub fn frame_format(info: &VideoInfo) -> Option<FrameFormat> {
+    let yuv = match info.format() {
+        VideoFormat::Yuy2 => YuvFormat::Yuy2,
+        VideoFormat::Nv12 => YuvFormat::Nv12,
+        VideoFormat::I420 => YuvFormat::I420,
+        other => return layout_of(other).map(FrameFormat::Packed),
+    };
+    let colorimetry = info.colorimetry();
+    let base = match colorimetry.matrix() {
+        VideoColorMatrix::Bt709 => YuvMatrix::BT709,
+        VideoColorMatrix::Bt2020 => YuvMatrix {
+            kr: 0.2627,
+            kb: 0.0593,
+            full_range: false,
+        },
+        _ => YuvMatrix::BT601,
+    };
+    let full_range = colorimetry.range() == VideoColorRange::Range0_255;
+    Some(FrameFormat::Yuv(yuv, YuvMatrix { full_range, ..base }))
+}
 
 /// The layout of one of [`FORMATS`].
 pub fn layout_of(format: VideoFormat) -> Option<PixelLayout> {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use dinstyle::frame::{Packed, PixelLayout};
 use dinstyle::painter::{load_style, PainterEvent, SlotName};
+use dinstyle::yuv::YuvFrame;
 use dinstyle::{image_io, DinModel, PaintSettings, Painter};
 use gst::glib;
 use gst::prelude::*;
@@ -18,7 +19,7 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 
-use super::frame;
+use super::frame::{self, FrameFormat};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -80,7 +81,7 @@ impl Default for Settings {
 
 struct State {
     painter: Painter,
-    layout: Option<PixelLayout>,
+    format: Option<FrameFormat>,
     /// Processing time of recent frames (decays slowly), and what the last LATENCY answer said.
     latency: Duration,
     reported_latency: Duration,
@@ -152,7 +153,7 @@ impl DinStyle {
         painter.set_serial(SlotName::MaskStyle, settings.mask_style_serial);
         Ok(State {
             painter,
-            layout: None,
+            format: None,
             latency: Duration::ZERO,
             reported_latency: Duration::ZERO,
         })
@@ -211,6 +212,21 @@ impl DinStyle {
         let painted = state
             .painter
             .paint(&settings.paint_settings(), input, output);
+        #[cfg(feature = "test-hooks")]
+        std::thread::sleep(settings.frame_delay);
+        painted
+    }
+
+    /// Paints one YUV frame (and, in tests, waits the `test-frame-delay`).
+    fn paint_yuv(
+        state: &mut State,
+        settings: &Settings,
+        input: YuvFrame<&[u8]>,
+        output: YuvFrame<&mut [u8]>,
+    ) -> dinstyle::Result<()> {
+        let painted = state
+            .painter
+            .paint_yuv(&settings.paint_settings(), input, output);
         #[cfg(feature = "test-hooks")]
         std::thread::sleep(settings.frame_delay);
         painted
@@ -507,7 +523,7 @@ impl VideoFilterImpl for DinStyle {
         outcaps: &gst::Caps,
         out_info: &gst_video::VideoInfo,
     ) -> Result<(), gst::LoggableError> {
-        let layout = frame::layout_of(in_info.format()).ok_or_else(|| {
+        let format = frame::frame_format(in_info).ok_or_else(|| {
             gst::loggable_error!(CAT, "unsupported format {:?}", in_info.format())
         })?;
         let settings = lock(&self.settings).clone();
@@ -515,10 +531,14 @@ impl VideoFilterImpl for DinStyle {
         let Some(state) = guard.as_mut() else {
             return Err(gst::loggable_error!(CAT, "caps set before start"));
         };
-        state.layout = Some(layout);
+        state.format = Some(format);
         // One frame of the negotiated size, stylized now, gives the latency we report and warms
-        // up the model before the first real frame.
+        // up the model before the first real frame (YUV streams: an RGBx frame of the size).
         let (w, h) = (in_info.width() as usize, in_info.height() as usize);
+        let layout = match format {
+            FrameFormat::Packed(layout) => layout,
+            FrameFormat::Yuv(..) => PixelLayout::RGBX,
+        };
         let stride = w * layout.bytes_per_pixel;
         let grey = vec![128u8; stride * h];
         let mut scratch = grey.clone();
@@ -566,7 +586,7 @@ impl VideoFilterImpl for DinStyle {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ("Not started"));
             return Err(gst::FlowError::NotNegotiated);
         };
-        let Some(layout) = state.layout else {
+        let Some(format) = state.format else {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ("No caps negotiated"));
             return Err(gst::FlowError::NotNegotiated);
         };
@@ -576,37 +596,68 @@ impl VideoFilterImpl for DinStyle {
             state.painter.restart_stream();
         }
         let started = Instant::now();
-        let in_stride = inframe.plane_stride()[0] as usize;
-        let out_stride = outframe.plane_stride()[0] as usize;
-        let in_data = inframe.plane_data(0).map_err(|_| gst::FlowError::Error)?;
-        let out_data = outframe
-            .plane_data_mut(0)
-            .map_err(|_| gst::FlowError::Error)?;
-        // Alpha and padding bytes come from the input; the painted colours go over them.
-        let row = (w * layout.bytes_per_pixel).min(in_stride).min(out_stride);
-        for (dst, src) in out_data
-            .chunks_mut(out_stride)
-            .zip(in_data.chunks(in_stride))
-        {
-            dst[..row].copy_from_slice(&src[..row]);
-        }
-        let input = Packed {
-            data: in_data,
-            stride: in_stride,
-            width: w,
-            height: h,
-            layout,
+        let strides = |s: &[i32]| [0, 1, 2].map(|i| s.get(i).map_or(0, |&v| v as usize));
+        let (in_strides, out_strides) = (
+            strides(inframe.plane_stride()),
+            strides(outframe.plane_stride()),
+        );
+        let painted = match format {
+            FrameFormat::Packed(layout) => {
+                let in_data = inframe.plane_data(0).map_err(|_| gst::FlowError::Error)?;
+                let out_data = outframe
+                    .plane_data_mut(0)
+                    .map_err(|_| gst::FlowError::Error)?;
+                let (in_stride, out_stride) = (in_strides[0], out_strides[0]);
+                // Alpha and padding bytes come from the input; the painted colours go over them.
+                let row = (w * layout.bytes_per_pixel).min(in_stride).min(out_stride);
+                for (dst, src) in out_data
+                    .chunks_mut(out_stride)
+                    .zip(in_data.chunks(in_stride))
+                {
+                    dst[..row].copy_from_slice(&src[..row]);
+                }
+                let input = Packed {
+                    data: in_data,
+                    stride: in_stride,
+                    width: w,
+                    height: h,
+                    layout,
+                };
+                let output = Packed {
+                    data: out_data,
+                    stride: out_stride,
+                    width: w,
+                    height: h,
+                    layout,
+                };
+                catch_unwind(AssertUnwindSafe(|| {
+                    Self::paint(state, &settings, input, output)
+                }))
+            }
+            FrameFormat::Yuv(yuv, matrix) => {
+                let [a, b, c, _] = inframe.planes_data();
+                let input = YuvFrame {
+                    format: yuv,
+                    matrix,
+                    width: w,
+                    height: h,
+                    planes: [a, b, c],
+                    strides: in_strides,
+                };
+                let [a, b, c, _] = outframe.planes_data_mut();
+                let output = YuvFrame {
+                    format: yuv,
+                    matrix,
+                    width: w,
+                    height: h,
+                    planes: [a, b, c],
+                    strides: out_strides,
+                };
+                catch_unwind(AssertUnwindSafe(|| {
+                    Self::paint_yuv(state, &settings, input, output)
+                }))
+            }
         };
-        let output = Packed {
-            data: out_data,
-            stride: out_stride,
-            width: w,
-            height: h,
-            layout,
-        };
-        let painted = catch_unwind(AssertUnwindSafe(|| {
-            Self::paint(state, &settings, input, output)
-        }));
         match painted {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {

@@ -1,0 +1,98 @@
+//! The YUV formats of webcams and decoders (YUY2, NV12, I420) go through the element without a
+//! `videoconvert`: painted like the same frames in RGB, every frame kept, on real clips too.
+
+mod common;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use common::{count_frames, launch, mean_abs_diff, run, styles};
+use gst::prelude::*;
+
+/// The frames reaching the appsink named `sink` of `description`, as bytes.
+fn frames_of(description: &str) -> Vec<Vec<u8>> {
+    let pipeline = launch(description);
+    let bin = pipeline.downcast_ref::<gst::Bin>().unwrap();
+    let sink = bin.by_name("sink").unwrap();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    sink.set_property("signal-handoffs", true);
+    sink.connect("handoff", false, move |values| {
+        let buffer = values[1].get::<gst::Buffer>().unwrap();
+        g.lock()
+            .unwrap()
+            .push(buffer.map_readable().unwrap().to_vec());
+        None
+    });
+    assert_eq!(run(&pipeline), None, "{description}");
+    let frames = got.lock().unwrap().clone();
+    frames
+}
+
+#[test]
+fn yuv_frames_are_painted_like_rgb_frames() {
+    let s = styles();
+    let style = s.blue.display();
+    for format in ["YUY2", "NV12", "I420"] {
+        // 66x38: even sizes, as 4:2:0 and 4:2:2 caps want; the network pads to 68x40 inside.
+        let source = format!(
+            "videotestsrc num-buffers=2 pattern=smpte ! video/x-raw,format={format},width=66,height=38"
+        );
+        let sink = "fakesink name=sink";
+        let plain = frames_of(&format!("{source} ! {sink}"));
+        let direct = frames_of(&format!(
+            "{source} ! dinstyle style={style} ! video/x-raw,format={format} ! {sink}"
+        ));
+        let through_rgb = frames_of(&format!(
+            "{source} ! videoconvert ! video/x-raw,format=RGB ! dinstyle style={style} \
+             ! videoconvert ! video/x-raw,format={format} ! {sink}"
+        ));
+        assert_eq!(direct.len(), 2, "{format}");
+        for ((p, d), r) in plain.iter().zip(&direct).zip(&through_rgb) {
+            assert_eq!(d.len(), p.len(), "{format}: frame size changed");
+            let (painted, agrees) = (mean_abs_diff(p, d), mean_abs_diff(d, r));
+            assert!(painted > 5.0, "{format}: not painted ({painted:.2})");
+            // The two paths differ only in their converters (rounding, and videoconvert
+            // interpolates 4:2:0 chroma where ours repeats it): a few levels, against ~60 for
+            // the painting itself.
+            assert!(
+                agrees < 0.1 * painted,
+                "{format}: {agrees:.2} from the RGB path, painted {painted:.2}"
+            );
+        }
+    }
+}
+
+/// Real clips from ../shared/data/video, when that folder exists (it is not ours to commit):
+/// decoded straight into the element in the decoder's own YUV format, every frame of the first
+/// 40 kept.
+#[test]
+fn real_clips_in_yuv_when_available() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/video");
+    let clips = ["bottle-detection.mp4", "vtest_480x360.avi"];
+    let s = styles();
+    for clip in clips.map(|c| dir.join(c)) {
+        if !clip.exists() {
+            eprintln!("skipped: {} not found", clip.display());
+            continue;
+        }
+        let frames = |element: &str| {
+            count_frames(&launch(&format!(
+                "filesrc location={} ! decodebin ! video/x-raw,format={{I420,NV12,YUY2}} \
+                 ! identity eos-after=40 {element}! fakesink name=sink",
+                clip.display()
+            )))
+        };
+        let plain = frames("");
+        let painted = frames(&format!(
+            "! dinstyle style={} processing-size=64 ",
+            s.blue.display()
+        ));
+        assert!(
+            plain > 10,
+            "{}: only {plain} frames decoded",
+            clip.display()
+        );
+        assert_eq!(painted, plain, "{}: frames were lost", clip.display());
+    }
+}
