@@ -9,7 +9,7 @@
 use candle_core::Device;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dinstyle::cpu::simd::Level;
-use dinstyle::cpu::{kernels, CpuKernels, CpuNet, FrameIn, FrameOut, Workspace};
+use dinstyle::cpu::{rows, CpuKernels, CpuNet, FrameIn, FrameOut, Workspace};
 use dinstyle::frame::{Packed, PixelLayout};
 use dinstyle::{image_io, DinModel};
 
@@ -79,7 +79,7 @@ fn row_kernels(c: &mut Criterion) {
     group.throughput(Throughput::Elements((w * ch * ch) as u64));
     group.bench_function("pointwise-64x64x160", |b| {
         b.iter(|| {
-            kernels::pointwise_row(
+            rows::pointwise_row(
                 level,
                 &src,
                 ch,
@@ -106,7 +106,7 @@ fn row_kernels(c: &mut Criterion) {
         group.bench_function(format!("depthwise-16x640-stride{stride}"), |b| {
             b.iter(|| {
                 let rows = [&row[..], &row[..], &row[..]];
-                kernels::depthwise_row(
+                rows::depthwise_row(
                     level,
                     rows,
                     w,
@@ -127,7 +127,7 @@ fn row_kernels(c: &mut Criterion) {
     group.bench_function("dense3x3-3to16x640", |b| {
         b.iter(|| {
             let rows = [&padded[..], &padded[..], &padded[..]];
-            kernels::dense3x3_row(level, rows, 3, w, &stem, &b16, true, &mut out)
+            rows::dense3x3_row(level, rows, 3, w, &stem, &b16, true, &mut out)
         })
     });
     group.finish();

@@ -5,7 +5,7 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::cpu::kernels::reflect;
+use crate::cpu::rows::reflect;
 
 /// Depthwise 3x3 convolution with reflection padding of 1 and stride 1 or 2, on any device.
 pub fn depthwise3x3(x: &Tensor, weight: &Tensor, bias: &Tensor, stride: usize) -> Result<Tensor> {

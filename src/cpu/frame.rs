@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::kernels::reflect;
+use super::rows::reflect;
 use crate::frame::Packed;
 use crate::yuv::YuvFrame;
 use crate::Result;

@@ -4,7 +4,7 @@
 //! spends its time in memory traffic and per-channel loops. This engine runs the same network
 //! (`models/train/model.py`, weights read under the same keys) with:
 //!
-//! * row kernels compiled for AVX-512, AVX2+FMA or baseline and picked at run time
+//! * SIMD row operations (`rows`) compiled for AVX-512, AVX2+FMA or baseline and picked at run time
 //!   ([`simd::Level`]); feature maps stored row-interleaved so every op is parallel over rows;
 //! * each DIN layer fused into one 1x1 convolution: `K (x - mean) / std + b` is
 //!   `(K diag(1/std)) x + (b - K mean / std)`, folded per frame from the channel statistics, and
@@ -17,9 +17,9 @@
 //! `tests/parity.rs` checks it against the Candle graph and the PyTorch reference.
 
 mod frame;
-pub mod kernels;
 #[cfg(target_arch = "x86_64")]
 mod pointwise_x86;
+pub mod rows;
 pub mod simd;
 mod stability;
 
@@ -28,7 +28,7 @@ use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
 pub use frame::{FrameIn, FrameOut};
-use kernels::reflect;
+use rows::reflect;
 use simd::Level;
 pub use stability::{LayerStats, Stability, CUT_THRESHOLD};
 
@@ -358,12 +358,12 @@ impl CpuNet {
         })
     }
 
-    /// The instruction set the kernels run with.
+    /// The instruction set the row operations run with.
     pub fn level(&self) -> Level {
         self.level
     }
 
-    /// Runs the kernels with another instruction set (one of [`Level::supported`]).
+    /// Runs the row operations with another instruction set (one of [`Level::supported`]).
     pub fn with_level(mut self, level: Level) -> Self {
         self.level = level;
         self
@@ -483,7 +483,7 @@ impl CpuNet {
         ws.e[i]
             .par_chunks(c * w)
             .zip(sums.par_chunks_mut(c))
-            .for_each(|(row, s)| kernels::row_sums(level, row, w, s));
+            .for_each(|(row, s)| rows::row_sums(level, row, w, s));
         let n = (h * w) as f64;
         let (means, vars) = &mut ws.stats[i];
         means.clear();
@@ -609,7 +609,7 @@ impl CpuNet {
         let row_in = 3 * (w + 2);
         out.par_chunks_mut(cout * w).enumerate().for_each(|(y, o)| {
             let rows = [0, 1, 2].map(|dy| &input[(y + dy) * row_in..][..row_in]);
-            kernels::dense3x3_row(
+            rows::dense3x3_row(
                 level,
                 rows,
                 3,
@@ -642,7 +642,7 @@ impl CpuNet {
             let rows = [reflect(y - 1, h), y as usize, reflect(y + 1, h)]
                 .map(|r| &src[r * c * w..][..c * w]);
             SCRATCH.with_borrow_mut(|scratch| {
-                kernels::depthwise_row(
+                rows::depthwise_row(
                     level,
                     rows,
                     w,
@@ -684,13 +684,13 @@ impl CpuNet {
                     let (ups, tmp) = buf.split_at_mut((rows + 2) * row_len);
                     for (i, dst) in ups.chunks_exact_mut(row_len).enumerate() {
                         let uy = reflect((y0 + i) as isize - 1, ho);
-                        let (near, far) = kernels::upsample_rows(uy, h);
+                        let (near, far) = rows::upsample_rows(uy, h);
                         let row = |r: usize| &src[r * c * w..][..c * w];
-                        kernels::upsample2x_row(level, row(near), row(far), w, tmp, dst);
+                        rows::upsample2x_row(level, row(near), row(far), w, tmp, dst);
                     }
                     for (i, orow) in o.chunks_exact_mut(row_len).enumerate() {
                         let rows = [i, i + 1, i + 2].map(|j| &ups[j * row_len..][..row_len]);
-                        kernels::depthwise_row(
+                        rows::depthwise_row(
                             level,
                             rows,
                             wo,
@@ -727,7 +727,7 @@ impl CpuNet {
         dst.par_chunks_mut(cout * w)
             .zip(src.par_chunks(cin * w))
             .for_each(|(d, s)| {
-                kernels::pointwise_row(level, s, cin, w, weight, bias, relu_in, relu_out, add, d)
+                rows::pointwise_row(level, s, cin, w, weight, bias, relu_in, relu_out, add, d)
             });
     }
 
@@ -761,7 +761,7 @@ impl CpuNet {
                     }
                 }
                 let rows = [0, 1, 2].map(|i| &buf[i * row_len..][..row_len]);
-                kernels::dense3x3_row(
+                rows::dense3x3_row(
                     level,
                     rows,
                     c,
@@ -778,7 +778,7 @@ impl CpuNet {
 }
 
 thread_local! {
-    /// Per-thread working memory of the row kernels.
+    /// Per-thread working memory of the row operations.
     static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 

@@ -1,6 +1,6 @@
 //! Hand-written x86 micro-kernels for the 1x1 convolution, the engine's hottest operation: a
 //! block of output channels is accumulated in vector registers over all input channels (the
-//! portable version in `kernels.rs` leaves its accumulators in memory once unrolled that far).
+//! portable version in `rows.rs` leaves its accumulators in memory once unrolled that far).
 
 use std::arch::x86_64::*;
 
@@ -25,7 +25,7 @@ fn pack(weight: &[f32], cin: usize, co0: usize, cb: usize, packed: &mut Vec<f32>
     }
 }
 
-/// As `kernels::pointwise_row` (same arguments and result).
+/// As `rows::pointwise_row` (same arguments and result).
 ///
 /// # Safety
 /// The CPU must have AVX-512F; `src` must hold `cin * w` values, `dst` `cout * w`.
@@ -97,7 +97,7 @@ pub unsafe fn pointwise_row_avx512(
     })
 }
 
-/// As `kernels::pointwise_row` (same arguments and result).
+/// As `rows::pointwise_row` (same arguments and result).
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA; `src` must hold `cin * w` values, `dst` `cout * w`.
@@ -170,7 +170,7 @@ pub unsafe fn pointwise_row_avx2(
 }
 
 /// The interior of one depthwise output row: `o[x] = act(bias + sum k[t] * taps[t][x - 1])` for
-/// `x` in `1..end`, the nine taps being contiguous rows (see `kernels::depthwise_row`).
+/// `x` in `1..end`, the nine taps being contiguous rows (see `rows::depthwise_row`).
 ///
 /// # Safety
 /// The CPU must have AVX-512F; every tap must hold at least `end - 1` values, `o` `end`.

@@ -1,9 +1,10 @@
-//! Row kernels of the CPU engine. Feature maps are stored row-interleaved ("HCW": row `y` holds
-//! all channels of that row, one after the other), so that every operation is parallel over
-//! output rows and each row's working set stays in cache.
+//! The CPU engine's SIMD row operations (convolutions, up-sampling, statistics of one output
+//! row). Feature maps are stored row-interleaved ("HCW": row `y` holds all channels of that row,
+//! one after the other), so that every operation is parallel over output rows and each row's
+//! working set stays in cache. ("Kernels" elsewhere means a style's weights.)
 //!
-//! Each kernel is written once over `LANES`-wide register blocks and compiled per instruction
-//! set by [`dispatch!`].
+//! Each operation is written once over `LANES`-wide register blocks and compiled per
+//! instruction set by [`dispatch!`].
 
 use super::simd::{dispatch, madd, Isa, Level};
 
