@@ -202,31 +202,12 @@ impl DinStyle {
         }
     }
 
-    /// Paints one frame (and, in tests, waits the `test-frame-delay`).
-    fn paint(
-        state: &mut State,
-        settings: &Settings,
-        input: Packed<&[u8]>,
-        output: Packed<&mut [u8]>,
-    ) -> dinstyle::Result<()> {
-        let painted = state
-            .painter
-            .paint(&settings.paint_settings(), input, output);
-        #[cfg(feature = "test-hooks")]
-        std::thread::sleep(settings.frame_delay);
-        painted
-    }
-
-    /// Paints one YUV frame (and, in tests, waits the `test-frame-delay`).
-    fn paint_yuv(
-        state: &mut State,
-        settings: &Settings,
-        input: YuvFrame<&[u8]>,
-        output: YuvFrame<&mut [u8]>,
-    ) -> dinstyle::Result<()> {
-        let painted = state
-            .painter
-            .paint_yuv(&settings.paint_settings(), input, output);
+    /// Paints one frame with `paint` (and, in tests, waits the `test-frame-delay` after it).
+    fn paint<F>(state: &mut State, settings: &Settings, paint: F) -> dinstyle::Result<()>
+    where
+        F: FnOnce(&mut Painter, &PaintSettings) -> dinstyle::Result<()>,
+    {
+        let painted = paint(&mut state.painter, &settings.paint_settings());
         #[cfg(feature = "test-hooks")]
         std::thread::sleep(settings.frame_delay);
         painted
@@ -559,7 +540,7 @@ impl VideoFilterImpl for DinStyle {
                 height: h,
                 layout,
             };
-            Self::paint(state, &settings, input, output)
+            Self::paint(state, &settings, |p, s| p.paint(s, input, output))
         }));
         if !matches!(warm, Ok(Ok(_))) {
             return Err(gst::loggable_error!(CAT, "cannot stylize {w}x{h} frames"));
@@ -631,7 +612,7 @@ impl VideoFilterImpl for DinStyle {
                     layout,
                 };
                 catch_unwind(AssertUnwindSafe(|| {
-                    Self::paint(state, &settings, input, output)
+                    Self::paint(state, &settings, |p, s| p.paint(s, input, output))
                 }))
             }
             FrameFormat::Yuv(yuv, matrix) => {
@@ -654,7 +635,7 @@ impl VideoFilterImpl for DinStyle {
                     strides: out_strides,
                 };
                 catch_unwind(AssertUnwindSafe(|| {
-                    Self::paint_yuv(state, &settings, input, output)
+                    Self::paint(state, &settings, |p, s| p.paint_yuv(s, input, output))
                 }))
             }
         };

@@ -5,8 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{dinstyle, stderr};
-use gst::prelude::*;
+use common::{dinstyle, launch, run, stderr};
 
 const STYLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -36,27 +35,12 @@ fn mask(path: &Path) {
 
 /// Paints `input` through the element with `properties` into `output` (PNG, RGB).
 fn element(input: &Path, output: &Path, properties: &str) {
-    gst::init().unwrap();
-    gstdinstyle::plugin_register_static().unwrap();
-    let pipeline = gst::parse::launch(&format!(
+    run(&launch(&format!(
         "filesrc location={} ! pngdec ! video/x-raw,format=RGB ! dinstyle {properties} \
          ! video/x-raw,format=RGB ! pngenc ! filesink location={}",
         input.display(),
         output.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let bus = pipeline.bus().unwrap();
-    for msg in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
-        match msg.view() {
-            gst::MessageView::Eos(..) => break,
-            gst::MessageView::Error(e) => panic!("{}", e.error()),
-            _ => (),
-        }
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
+    )));
 }
 
 #[test]

@@ -7,34 +7,13 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::{dinstyle, stderr};
+use common::{dinstyle, launch, run, stderr};
 use gst::prelude::*;
 
 const STYLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../assets/styles/vangogh_the_night_cafe_1888.webp"
 );
-
-fn launch(description: &str) -> gst::Pipeline {
-    gst::init().unwrap();
-    gst::parse::launch(description)
-        .unwrap()
-        .downcast::<gst::Pipeline>()
-        .unwrap()
-}
-
-fn run(pipeline: &gst::Pipeline) {
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let bus = pipeline.bus().unwrap();
-    for msg in bus.iter_timed(gst::ClockTime::from_seconds(120)) {
-        match msg.view() {
-            gst::MessageView::Eos(..) => break,
-            gst::MessageView::Error(e) => panic!("{}", e.error()),
-            _ => (),
-        }
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
-}
 
 /// A 20-frame 96x64 H.264 clip, with a sine tone when `audio`.
 fn clip(path: &Path, audio: bool) {
