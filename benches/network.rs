@@ -73,7 +73,7 @@ fn row_kernels(c: &mut Criterion) {
     // A row of the 1/4 scale (160 pixels, 64 channels): the residual blocks' 1x1 convolution.
     let (w, ch) = (160, 64);
     let src = vec![0.5f32; ch * w];
-    let weight = vec![0.01f32; ch * ch];
+    let weight = rows::PointwiseWeights::new(vec![0.01f32; ch * ch], ch);
     let bias = vec![0.1f32; ch];
     let mut dst = vec![0f32; ch * w];
     group.throughput(Throughput::Elements((w * ch * ch) as u64));
@@ -82,7 +82,6 @@ fn row_kernels(c: &mut Criterion) {
             rows::pointwise_row(
                 level,
                 &src,
-                ch,
                 w,
                 &weight,
                 Some(&bias),

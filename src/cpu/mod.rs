@@ -28,7 +28,7 @@ use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
 pub use frame::{FrameIn, FrameOut};
-use rows::reflect;
+use rows::{reflect, PointwiseWeights};
 use simd::Level;
 pub use stability::{LayerStats, Stability, CUT_THRESHOLD};
 
@@ -94,17 +94,15 @@ impl Depthwise {
 /// 1x1 convolution (`<prefix>.{weight,bias}`).
 #[derive(Debug, Clone, Default)]
 struct Pointwise {
-    weight: Vec<f32>,
+    weight: PointwiseWeights,
     bias: Vec<f32>,
-    cin: usize,
 }
 
 impl Pointwise {
     fn load(cin: usize, cout: usize, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
-            weight: vec_of(vb.get((cout, cin, 1, 1), "weight")?)?,
+            weight: PointwiseWeights::new(vec_of(vb.get((cout, cin, 1, 1), "weight")?)?, cin),
             bias: vec_of(vb.get(cout, "bias")?)?,
-            cin,
         })
     }
 }
@@ -113,13 +111,13 @@ impl Pointwise {
     /// Scales and shifts the output channels by the next entries of `m` (`model.Decoder`).
     fn modulate(&mut self, m: &mut ModulationCursor) {
         let (gain, shift) = m.next(self.bias.len());
-        for (c, (w, b)) in self
-            .weight
-            .chunks_exact_mut(self.cin)
-            .zip(self.bias.iter_mut())
-            .enumerate()
-        {
-            w.iter_mut().for_each(|v| *v *= gain[c]);
+        let cin = self.weight.cin();
+        self.weight.edit(|weight| {
+            for (w, g) in weight.chunks_exact_mut(cin).zip(gain) {
+                w.iter_mut().for_each(|v| *v *= g);
+            }
+        });
+        for (c, b) in self.bias.iter_mut().enumerate() {
             *b = *b * gain[c] + shift[c];
         }
     }
@@ -269,7 +267,7 @@ pub struct Workspace {
     /// The stream's moving average of `stats` (off by default).
     pub stability: Stability,
     /// Per frame: DIN kernels with the norm folded in, and the biases they add.
-    folded: [(Vec<f32>, Vec<f32>); 3],
+    folded: [(PointwiseWeights, Vec<f32>); 3],
     /// Per frame: the style's modulated decoder (a modulated model only).
     decoder: DecoderWeights,
 }
@@ -451,23 +449,9 @@ impl CpuNet {
         self.stem_conv(input, l1, e1);
         let [d1, d2] = &self.down;
         self.depthwise(&d1.dw, e1, l1, 2, None, true, t2);
-        self.pointwise(
-            (&d1.pw.weight, d1.pw.cin),
-            Some(&d1.pw.bias),
-            t2,
-            l2,
-            Mode::RELU,
-            e2,
-        );
+        self.pointwise(&d1.pw.weight, Some(&d1.pw.bias), t2, l2, Mode::RELU, e2);
         self.depthwise(&d2.dw, e2, l2, 2, None, true, t3);
-        self.pointwise(
-            (&d2.pw.weight, d2.pw.cin),
-            Some(&d2.pw.bias),
-            t3,
-            l3,
-            Mode::RELU,
-            e3,
-        );
+        self.pointwise(&d2.pw.weight, Some(&d2.pw.bias), t3, l3, Mode::RELU, e3);
         for block in &self.enc_res {
             self.residual(block, e3, r, l3);
         }
@@ -504,19 +488,20 @@ impl CpuNet {
         let c = self.widths[i];
         let (k, b) = &kernels.layers[i];
         let (fk, fb) = &mut ws.folded[i];
-        fk.clear();
-        fk.extend_from_slice(k);
         fb.clear();
         fb.extend_from_slice(b);
         let (means, vars) = &ws.stats[i];
-        for ci in 0..c {
-            let (mean, rstd) = (means[ci], 1.0 / (vars[ci] + IN_EPS).sqrt());
-            for co in 0..c {
-                let kk = fk[co * c + ci] as f64 * rstd;
-                fk[co * c + ci] = kk as f32;
-                fb[co] -= (kk * mean) as f32;
+        fk.set(k, c);
+        fk.edit(|fk| {
+            for ci in 0..c {
+                let (mean, rstd) = (means[ci], 1.0 / (vars[ci] + IN_EPS).sqrt());
+                for co in 0..c {
+                    let kk = fk[co * c + ci] as f64 * rstd;
+                    fk[co * c + ci] = kk as f32;
+                    fb[co] -= (kk * mean) as f32;
+                }
             }
-        }
+        });
     }
 
     /// Output channels of the decoder's convs up to its head (the modulation's length).
@@ -545,24 +530,17 @@ impl CpuNet {
         let [e1, e2, e3] = e;
         let [d1, d2, x3] = d;
         let [(k1, b1), (k2, b2), (k3, b3)] = folded;
-        self.pointwise((k3, self.widths[2]), Some(b3), e3, l3, Mode::LINEAR, x3);
+        self.pointwise(k3, Some(b3), e3, l3, Mode::LINEAR, x3);
         for block in &decoder.res {
             self.residual(block, x3, r, l3);
         }
         let [up1, up2] = &decoder.up;
-        self.pointwise(
-            (&up1.pw.weight, up1.pw.cin),
-            Some(&up1.pw.bias),
-            x3,
-            l3,
-            Mode::RELU,
-            u3,
-        );
+        self.pointwise(&up1.pw.weight, Some(&up1.pw.bias), x3, l3, Mode::RELU, u3);
         add_into(b2, &up1.dw.bias);
         self.upsample_depthwise(&up1.dw, b2, u3, l3, d2);
-        self.pointwise((k2, self.widths[1]), None, e2, l2, Mode::ADD, d2);
+        self.pointwise(k2, None, e2, l2, Mode::ADD, d2);
         self.pointwise(
-            (&up2.pw.weight, up2.pw.cin),
+            &up2.pw.weight,
             Some(&up2.pw.bias),
             d2,
             l2,
@@ -571,7 +549,7 @@ impl CpuNet {
         );
         add_into(b1, &up2.dw.bias);
         self.upsample_depthwise(&up2.dw, b1, u2, l2, d1);
-        self.pointwise((k1, self.widths[0]), None, e1, l1, Mode::ADD, d1);
+        self.pointwise(k1, None, e1, l1, Mode::ADD, d1);
     }
 
     /// `x += pw2(relu(dw2(relu(pw1(relu(dw1(x)))))))` in place.
@@ -585,23 +563,9 @@ impl CpuNet {
         let [a, b] = tmp;
         let [c1, c2] = &block.0;
         self.depthwise(&c1.dw, x, l, 1, None, true, a);
-        self.pointwise(
-            (&c1.pw.weight, c1.pw.cin),
-            Some(&c1.pw.bias),
-            a,
-            l,
-            Mode::RELU,
-            b,
-        );
+        self.pointwise(&c1.pw.weight, Some(&c1.pw.bias), a, l, Mode::RELU, b);
         self.depthwise(&c2.dw, b, l, 1, None, true, a);
-        self.pointwise(
-            (&c2.pw.weight, c2.pw.cin),
-            Some(&c2.pw.bias),
-            a,
-            l,
-            Mode::ADD,
-            x,
-        );
+        self.pointwise(&c2.pw.weight, Some(&c2.pw.bias), a, l, Mode::ADD, x);
     }
 
     fn stem_conv(&self, input: &[f32], (_, w): (usize, usize), out: &mut [f32]) {
@@ -710,14 +674,14 @@ impl CpuNet {
     #[allow(clippy::too_many_arguments)]
     fn pointwise(
         &self,
-        (weight, cin): (&[f32], usize),
+        weights: &PointwiseWeights,
         bias: Option<&[f32]>,
         src: &[f32],
         (_, w): (usize, usize),
         mode: Mode,
         dst: &mut [f32],
     ) {
-        let cout = weight.len() / cin;
+        let (cin, cout) = (weights.cin(), weights.cout());
         let level = self.level;
         let Mode {
             relu_in,
@@ -727,7 +691,7 @@ impl CpuNet {
         dst.par_chunks_mut(cout * w)
             .zip(src.par_chunks(cin * w))
             .for_each(|(d, s)| {
-                rows::pointwise_row(level, s, cin, w, weight, bias, relu_in, relu_out, add, d)
+                rows::pointwise_row(level, s, w, weights, bias, relu_in, relu_out, add, d)
             });
     }
 

@@ -4,28 +4,15 @@
 
 use std::arch::x86_64::*;
 
+use super::rows::PointwiseWeights;
+
 /// Output channels per block: the accumulators take 16 of the 32 AVX-512 registers, or 8 of
 /// the 16 AVX2 registers.
 const CB: usize = 16;
 const CB_AVX2: usize = 8;
 
-thread_local! {
-    static PACKED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Weights of output channels `co0..co0 + cb` as `[ci][cb]`, zero past `cout`.
-fn pack(weight: &[f32], cin: usize, co0: usize, cb: usize, packed: &mut Vec<f32>) {
-    let cout = weight.len() / cin;
-    packed.clear();
-    packed.resize(cin * cb, 0.0);
-    for j in 0..cb.min(cout - co0) {
-        for ci in 0..cin {
-            packed[ci * cb + j] = weight[(co0 + j) * cin + ci];
-        }
-    }
-}
-
-/// As `rows::pointwise_row` (same arguments and result).
+/// As `rows::pointwise_row` (same arguments and result), reading the weights packed in blocks
+/// of 16 output channels.
 ///
 /// # Safety
 /// The CPU must have AVX-512F; `src` must hold `cin * w` values, `dst` `cout * w`.
@@ -33,68 +20,66 @@ fn pack(weight: &[f32], cin: usize, co0: usize, cb: usize, packed: &mut Vec<f32>
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn pointwise_row_avx512(
     src: &[f32],
-    cin: usize,
     w: usize,
-    weight: &[f32],
+    weights: &PointwiseWeights,
     bias: Option<&[f32]>,
     relu_in: bool,
     relu_out: bool,
     accumulate: bool,
     dst: &mut [f32],
 ) {
-    let cout = weight.len() / cin;
+    let (cin, cout) = (weights.cin(), weights.cout());
+    let blocks = weights.blocks(CB);
     assert!(src.len() >= cin * w && dst.len() >= cout * w);
     let zero = _mm512_setzero_ps();
-    PACKED.with_borrow_mut(|packed| {
-        for co0 in (0..cout).step_by(CB) {
-            let cb = CB.min(cout - co0);
-            pack(weight, cin, co0, CB, packed);
-            let mut x = 0;
-            while x < w {
-                let n = (w - x).min(16);
-                let mask: __mmask16 = if n == 16 {
-                    0xffff
+    for co0 in (0..cout).step_by(CB) {
+        let cb = CB.min(cout - co0);
+        let packed = &blocks[co0 * cin..][..CB * cin];
+        let mut x = 0;
+        while x < w {
+            let n = (w - x).min(16);
+            let mask: __mmask16 = if n == 16 {
+                0xffff
+            } else {
+                ((1u32 << n) - 1) as u16
+            };
+            let mut acc = [zero; CB];
+            for (j, a) in acc.iter_mut().enumerate().take(cb) {
+                let at = dst.as_ptr().add((co0 + j) * w + x);
+                let mut v = if accumulate {
+                    _mm512_maskz_loadu_ps(mask, at)
                 } else {
-                    ((1u32 << n) - 1) as u16
+                    zero
                 };
-                let mut acc = [zero; CB];
-                for (j, a) in acc.iter_mut().enumerate().take(cb) {
-                    let at = dst.as_ptr().add((co0 + j) * w + x);
-                    let mut v = if accumulate {
-                        _mm512_maskz_loadu_ps(mask, at)
-                    } else {
-                        zero
-                    };
-                    if let Some(b) = bias {
-                        v = _mm512_add_ps(v, _mm512_set1_ps(b[co0 + j]));
-                    }
-                    *a = v;
+                if let Some(b) = bias {
+                    v = _mm512_add_ps(v, _mm512_set1_ps(b[co0 + j]));
                 }
-                let mut s = src.as_ptr().add(x);
-                let mut k = packed.as_ptr();
-                for _ in 0..cin {
-                    let mut v = _mm512_maskz_loadu_ps(mask, s);
-                    if relu_in {
-                        v = _mm512_max_ps(v, zero);
-                    }
-                    for (j, a) in acc.iter_mut().enumerate() {
-                        *a = _mm512_fmadd_ps(_mm512_set1_ps(*k.add(j)), v, *a);
-                    }
-                    s = s.add(w);
-                    k = k.add(CB);
-                }
-                for (j, a) in acc.iter().enumerate().take(cb) {
-                    let v = if relu_out {
-                        _mm512_max_ps(*a, zero)
-                    } else {
-                        *a
-                    };
-                    _mm512_mask_storeu_ps(dst.as_mut_ptr().add((co0 + j) * w + x), mask, v);
-                }
-                x += 16;
+                *a = v;
             }
+            let mut s = src.as_ptr().add(x);
+            let mut k = packed.as_ptr();
+            for _ in 0..cin {
+                let mut v = _mm512_maskz_loadu_ps(mask, s);
+                if relu_in {
+                    v = _mm512_max_ps(v, zero);
+                }
+                for (j, a) in acc.iter_mut().enumerate() {
+                    *a = _mm512_fmadd_ps(_mm512_set1_ps(*k.add(j)), v, *a);
+                }
+                s = s.add(w);
+                k = k.add(CB);
+            }
+            for (j, a) in acc.iter().enumerate().take(cb) {
+                let v = if relu_out {
+                    _mm512_max_ps(*a, zero)
+                } else {
+                    *a
+                };
+                _mm512_mask_storeu_ps(dst.as_mut_ptr().add((co0 + j) * w + x), mask, v);
+            }
+            x += 16;
         }
-    })
+    }
 }
 
 /// As `rows::pointwise_row` (same arguments and result).
@@ -105,16 +90,16 @@ pub unsafe fn pointwise_row_avx512(
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn pointwise_row_avx2(
     src: &[f32],
-    cin: usize,
     w: usize,
-    weight: &[f32],
+    weights: &PointwiseWeights,
     bias: Option<&[f32]>,
     relu_in: bool,
     relu_out: bool,
     accumulate: bool,
     dst: &mut [f32],
 ) {
-    let cout = weight.len() / cin;
+    let (cin, cout) = (weights.cin(), weights.cout());
+    let blocks = weights.blocks(CB_AVX2);
     assert!(src.len() >= cin * w && dst.len() >= cout * w);
     let zero = _mm256_setzero_ps();
     // Lanes past the row's end: masked loads read nothing there, masked stores write nothing.
@@ -122,51 +107,49 @@ pub unsafe fn pointwise_row_avx2(
         let idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), idx)
     };
-    PACKED.with_borrow_mut(|packed| {
-        for co0 in (0..cout).step_by(CB_AVX2) {
-            let cb = CB_AVX2.min(cout - co0);
-            pack(weight, cin, co0, CB_AVX2, packed);
-            let mut x = 0;
-            while x < w {
-                let mask = lane_mask((w - x).min(8));
-                let mut acc = [zero; CB_AVX2];
-                for (j, a) in acc.iter_mut().enumerate().take(cb) {
-                    let at = dst.as_ptr().add((co0 + j) * w + x);
-                    let mut v = if accumulate {
-                        _mm256_maskload_ps(at, mask)
-                    } else {
-                        zero
-                    };
-                    if let Some(b) = bias {
-                        v = _mm256_add_ps(v, _mm256_set1_ps(b[co0 + j]));
-                    }
-                    *a = v;
+    for co0 in (0..cout).step_by(CB_AVX2) {
+        let cb = CB_AVX2.min(cout - co0);
+        let packed = &blocks[co0 * cin..][..CB_AVX2 * cin];
+        let mut x = 0;
+        while x < w {
+            let mask = lane_mask((w - x).min(8));
+            let mut acc = [zero; CB_AVX2];
+            for (j, a) in acc.iter_mut().enumerate().take(cb) {
+                let at = dst.as_ptr().add((co0 + j) * w + x);
+                let mut v = if accumulate {
+                    _mm256_maskload_ps(at, mask)
+                } else {
+                    zero
+                };
+                if let Some(b) = bias {
+                    v = _mm256_add_ps(v, _mm256_set1_ps(b[co0 + j]));
                 }
-                let mut s = src.as_ptr().add(x);
-                let mut k = packed.as_ptr();
-                for _ in 0..cin {
-                    let mut v = _mm256_maskload_ps(s, mask);
-                    if relu_in {
-                        v = _mm256_max_ps(v, zero);
-                    }
-                    for (j, a) in acc.iter_mut().enumerate() {
-                        *a = _mm256_fmadd_ps(_mm256_set1_ps(*k.add(j)), v, *a);
-                    }
-                    s = s.add(w);
-                    k = k.add(CB_AVX2);
-                }
-                for (j, a) in acc.iter().enumerate().take(cb) {
-                    let v = if relu_out {
-                        _mm256_max_ps(*a, zero)
-                    } else {
-                        *a
-                    };
-                    _mm256_maskstore_ps(dst.as_mut_ptr().add((co0 + j) * w + x), mask, v);
-                }
-                x += 8;
+                *a = v;
             }
+            let mut s = src.as_ptr().add(x);
+            let mut k = packed.as_ptr();
+            for _ in 0..cin {
+                let mut v = _mm256_maskload_ps(s, mask);
+                if relu_in {
+                    v = _mm256_max_ps(v, zero);
+                }
+                for (j, a) in acc.iter_mut().enumerate() {
+                    *a = _mm256_fmadd_ps(_mm256_set1_ps(*k.add(j)), v, *a);
+                }
+                s = s.add(w);
+                k = k.add(CB_AVX2);
+            }
+            for (j, a) in acc.iter().enumerate().take(cb) {
+                let v = if relu_out {
+                    _mm256_max_ps(*a, zero)
+                } else {
+                    *a
+                };
+                _mm256_maskstore_ps(dst.as_mut_ptr().add((co0 + j) * w + x), mask, v);
+            }
+            x += 8;
         }
-    })
+    }
 }
 
 /// The interior of one depthwise output row: `o[x] = act(bias + sum k[t] * taps[t][x - 1])` for

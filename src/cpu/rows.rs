@@ -274,35 +274,108 @@ fn pointwise_row_body<const L: usize, const F: bool>(
     }
 }
 
+/// A 1x1 convolution's weights `[cout][cin]`, and the same in the blocks of output channels the
+/// x86 kernels read (`[cout / B][cin][B]` for B = 16 and 8, zero past `cout`), packed once when
+/// the weights are set rather than on every row.
+#[derive(Debug, Clone, Default)]
+pub struct PointwiseWeights {
+    weight: Vec<f32>,
+    cin: usize,
+    blocks16: Vec<f32>,
+    blocks8: Vec<f32>,
+}
+
+impl PointwiseWeights {
+    pub fn new(weight: Vec<f32>, cin: usize) -> Self {
+        let mut w = Self {
+            weight,
+            cin,
+            ..Self::default()
+        };
+        w.pack();
+        w
+    }
+
+    /// `[cout][cin]`.
+    pub fn weight(&self) -> &[f32] {
+        &self.weight
+    }
+
+    pub fn cin(&self) -> usize {
+        self.cin
+    }
+
+    pub fn cout(&self) -> usize {
+        self.weight.len() / self.cin.max(1)
+    }
+
+    /// Sets the weights to `weight` (`[cout][cin]`, buffers reused) and packs them.
+    pub fn set(&mut self, weight: &[f32], cin: usize) {
+        self.weight.clear();
+        self.weight.extend_from_slice(weight);
+        self.cin = cin;
+        self.pack();
+    }
+
+    /// Changes the weights in place (`edit` gets `[cout][cin]`), then packs them again.
+    pub fn edit(&mut self, edit: impl FnOnce(&mut [f32])) {
+        edit(&mut self.weight);
+        self.pack();
+    }
+
+    /// The blocks of `b` output channels (16 or 8).
+    pub(crate) fn blocks(&self, b: usize) -> &[f32] {
+        if b == 16 {
+            &self.blocks16
+        } else {
+            &self.blocks8
+        }
+    }
+
+    fn pack(&mut self) {
+        let (cin, cout) = (self.cin, self.cout());
+        for (b, out) in [(16, &mut self.blocks16), (8, &mut self.blocks8)] {
+            out.clear();
+            out.resize(cout.div_ceil(b) * b * cin, 0.0);
+            for co in 0..cout {
+                let block = &mut out[(co / b) * b * cin..][..b * cin];
+                for ci in 0..cin {
+                    block[ci * b + co % b] = self.weight[co * cin + ci];
+                }
+            }
+        }
+    }
+}
+
 /// One row of a 1x1 convolution: `dst[co] (+)= bias[co] + sum_ci weight[co][ci] * src[ci]`,
 /// with optional ReLU on the input and on the output. `dst` is `[cout][w]`.
 #[allow(clippy::too_many_arguments)]
 pub fn pointwise_row(
     level: Level,
     src: &[f32],
-    cin: usize,
     w: usize,
-    weight: &[f32],
+    weights: &PointwiseWeights,
     bias: Option<&[f32]>,
     relu_in: bool,
     relu_out: bool,
     accumulate: bool,
     dst: &mut [f32],
 ) {
+    let (cin, weight) = (weights.cin, &weights.weight[..]);
     // SAFETY: a `Level` is only made by detection; the sizes are checked inside.
     #[cfg(target_arch = "x86_64")]
     match level.0 {
         Isa::Avx512 => {
             return unsafe {
                 super::pointwise_x86::pointwise_row_avx512(
-                    src, cin, w, weight, bias, relu_in, relu_out, accumulate, dst,
+                    src, w, weights, bias, relu_in, relu_out, accumulate, dst,
                 )
             }
         }
         Isa::Avx2 => {
             return unsafe {
                 super::pointwise_x86::pointwise_row_avx2(
-                    src, cin, w, weight, bias, relu_in, relu_out, accumulate, dst,
+                    src, w, weights, bias, relu_in, relu_out, accumulate, dst,
                 )
             }
         }
