@@ -34,9 +34,10 @@ fn yuv_frames_are_painted_like_rgb_frames() {
     let s = styles();
     let style = s.blue.display();
     for format in ["YUY2", "NV12", "I420"] {
-        // 66x38: even sizes, as 4:2:0 and 4:2:2 caps want; the network pads to 68x40 inside.
+        // 64x36: rows without padding bytes (which nobody writes, so they would be compared
+        // as garbage); odd sizes are the library's tests' business (tests/painter_yuv.rs).
         let source = format!(
-            "videotestsrc num-buffers=2 pattern=pinwheel ! video/x-raw,format={format},width=66,height=38"
+            "videotestsrc num-buffers=2 pattern=pinwheel ! video/x-raw,format={format},width=64,height=36"
         );
         let sink = "fakesink name=sink";
         let plain = frames_of(&format!("{source} ! {sink}"));
@@ -52,11 +53,10 @@ fn yuv_frames_are_painted_like_rgb_frames() {
             assert_eq!(d.len(), p.len(), "{format}: frame size changed");
             let (painted, agrees) = (mean_abs_diff(p, d), mean_abs_diff(d, r));
             assert!(painted > 5.0, "{format}: not painted ({painted:.2})");
-            // The two paths differ only in their converters (rounding, and videoconvert
-            // interpolates 4:2:0 chroma where ours repeats it): a few levels, against ~60 for
-            // the painting itself.
+            // The two paths differ only in their converters' rounding and chroma filters:
+            // under half a level on average here, against 40-50 for the painting itself.
             assert!(
-                agrees < 0.1 * painted,
+                agrees < 2.0,
                 "{format}: {agrees:.2} from the RGB path, painted {painted:.2}"
             );
         }
