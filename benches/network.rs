@@ -92,6 +92,35 @@ fn row_kernels(c: &mut Criterion) {
             )
         })
     });
+    // The same product through the maintained `gemm` crate (no threads: rows are the parallel
+    // unit), bias and ReLU left out, so it does less than the row above.
+    let plain = weight.weight().to_vec();
+    group.bench_function("pointwise-64x64x160-gemm-crate", |b| {
+        b.iter(|| unsafe {
+            // SAFETY: all three matrices are row-major with the strides given, and in bounds.
+            gemm::gemm(
+                ch,
+                w,
+                ch,
+                dst.as_mut_ptr(),
+                1,
+                w as isize,
+                false,
+                plain.as_ptr(),
+                1,
+                ch as isize,
+                src.as_ptr(),
+                1,
+                w as isize,
+                0.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            )
+        })
+    });
     // A full-scale row (640 pixels, 16 channels): depthwise 3x3, stride 1 and 2.
     let (w, ch) = (640, 16);
     let row = vec![0.5f32; ch * w];
