@@ -2,13 +2,10 @@
 //! colours, and spatial control with a mask (AdaIN's "colour preservation" and "spatial
 //! control", Huang & Belongie 2017, Sec. 7, done in image space).
 
-use std::path::Path;
-
 use image::imageops::FilterType;
 use rayon::prelude::*;
 
 use crate::frame::Packed;
-use crate::{image_io, Result};
 
 /// BT.601 luma in 8-bit fixed point (weights sum to 256).
 fn luma(p: [i32; 3]) -> i32 {
@@ -64,20 +61,20 @@ pub fn blend_with_mask(base: Packed<&[u8]>, out: &mut Packed<&mut [u8]>, mask: &
     });
 }
 
-/// A mask image as `width * height` bytes (its luma, 255 = painted), scaled to the frame.
-pub fn load_mask(path: &Path, (w, h): (usize, usize)) -> Result<Vec<u8>> {
-    let img = image_io::load_image(path, "mask image")?;
-    Ok(mask_from_image(&img.rgb, (w, h)))
+/// The luma of `img`, scaled to `w` x `h`.
+pub fn mask_from_image(img: &image::RgbImage, size: (usize, usize)) -> Vec<u8> {
+    scale_mask(
+        &image::DynamicImage::ImageRgb8(img.clone()).into_luma8(),
+        size,
+    )
 }
 
-/// The luma of `img`, scaled to `w` x `h`.
-pub fn mask_from_image(img: &image::RgbImage, (w, h): (usize, usize)) -> Vec<u8> {
-    let grey = image::DynamicImage::ImageRgb8(img.clone()).into_luma8();
-    let grey = match grey.dimensions() == (w as u32, h as u32) {
-        true => grey,
-        false => image::imageops::resize(&grey, w as u32, h as u32, FilterType::Triangle),
-    };
-    grey.into_raw()
+/// A mask as `w * h` bytes (255 = painted): `luma` scaled to the frame.
+pub fn scale_mask(luma: &image::GrayImage, (w, h): (usize, usize)) -> Vec<u8> {
+    match luma.dimensions() == (w as u32, h as u32) {
+        true => luma.as_raw().clone(),
+        false => image::imageops::resize(luma, w as u32, h as u32, FilterType::Triangle).into_raw(),
+    }
 }
 
 #[cfg(test)]

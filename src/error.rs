@@ -16,6 +16,13 @@ pub enum Error {
         path: PathBuf,
         reason: String,
     },
+    /// An input over one of the caps of [`crate::limits`].
+    #[error("{what} '{}' {reason}", path.display())]
+    Limit {
+        what: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
     #[error("cannot write '{}': {reason}", path.display())]
     Write { path: PathBuf, reason: String },
     #[error("model {source_name} does not match this dinstyle: {reason}")]

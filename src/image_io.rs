@@ -9,7 +9,7 @@ use candle_core::{Device, Tensor};
 use image::imageops::FilterType;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 
-use crate::{Error, Result};
+use crate::{limits, Error, Result};
 
 /// A decoded image: its RGB pixels, and its alpha channel when it had one.
 pub struct LoadedImage {
@@ -19,16 +19,32 @@ pub struct LoadedImage {
 
 /// Decodes an image file (format from its content, not its name) and applies its EXIF
 /// orientation. `what` names the file's role in errors ("style image").
+/// The file is read within [`limits::max_image_file_bytes`], and a stream whose first bytes
+/// are no image format fails before the rest is read.
 pub fn load_image(path: &Path, what: &'static str) -> Result<LoadedImage> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        what,
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = read_image_file(path, what)?;
     decode_image(&bytes, path, what)
 }
 
-/// [`load_image`] for a file already read; `path` and `what` name it in errors.
+/// The bytes of an image file, read as [`load_image`] reads them (for callers that hash them).
+pub fn read_image_file(path: &Path, what: &'static str) -> Result<Vec<u8>> {
+    let unknown = |head: &[u8]| match image::guess_format(head) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(Error::BadImage {
+            what,
+            path: path.to_owned(),
+            reason: match head.is_empty() {
+                true => "the file is empty".into(),
+                false => "its format is not one of JPEG, PNG, WebP, BMP, TIFF, GIF".into(),
+            },
+        }),
+    };
+    limits::read_file(path, what, limits::max_image_file_bytes(), unknown)
+}
+
+/// [`load_image`] for a file already read; `path` and `what` name it in errors. The declared
+/// size is checked against [`limits::max_pixels`] before anything is allocated for the pixels,
+/// and a truncated file is an error, not a half image.
 pub fn decode_image(bytes: &[u8], path: &Path, what: &'static str) -> Result<LoadedImage> {
     let bad = |reason: String| Error::BadImage {
         what,
@@ -38,7 +54,18 @@ pub fn decode_image(bytes: &[u8], path: &Path, what: &'static str) -> Result<Loa
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| bad(e.to_string()))?;
+    let format = reader.format();
     let mut decoder = reader.into_decoder().map_err(|e| bad(e.to_string()))?;
+    limits::check_pixels(what, path, decoder.dimensions())?;
+    let mut caps = image::Limits::default();
+    // an RGBA16 image of the allowed size, plus the decoder's own buffers
+    caps.max_alloc = Some(limits::max_pixels().saturating_mul(8).max(512 << 20));
+    decoder.set_limits(caps).map_err(|e| bad(e.to_string()))?;
+    if format == Some(ImageFormat::Jpeg) && !jpeg_is_complete(bytes) {
+        return Err(bad(
+            "it is truncated (no end-of-image marker after the last scan)".into(),
+        ));
+    }
     let orientation = decoder.orientation().ok();
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| bad(e.to_string()))?;
     if let Some(o) = orientation {
@@ -59,6 +86,14 @@ pub fn decode_image(bytes: &[u8], path: &Path, what: &'static str) -> Result<Loa
     })
 }
 
+/// Whether a JPEG's last scan is followed by the end-of-image marker. The JPEG decoder fills
+/// the missing rest of a cut file with grey instead of failing; inside the scans 0xFF is
+/// always stuffed (FF 00), so FF D9 after the last start-of-scan (FF DA) is the real end.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last = |marker: u8| bytes.windows(2).rposition(|w| w == [0xFF, marker]);
+    matches!((last(0xDA), last(0xD9)), (Some(sos), Some(eoi)) if eoi > sos)
+}
+
 /// Resizes so that the shorter side is `side` pixels (aspect ratio kept).
 pub fn resize_short_side(img: &RgbImage, side: u32) -> RgbImage {
     let (w, h) = img.dimensions();
@@ -76,7 +111,10 @@ pub fn fit_style(img: &RgbImage, side: u32) -> RgbImage {
 }
 
 /// Scales down so that the longer side is at most `max_side` (0: no limit).
-pub fn limit_long_side(img: &RgbImage, max_side: u32) -> RgbImage {
+pub fn limit_long_side<P: image::Pixel + 'static>(
+    img: &image::ImageBuffer<P, Vec<P::Subpixel>>,
+    max_side: u32,
+) -> image::ImageBuffer<P, Vec<P::Subpixel>> {
     let (w, h) = img.dimensions();
     if max_side == 0 || w.max(h) <= max_side {
         return img.clone();
@@ -221,5 +259,52 @@ mod tests {
         assert_eq!(limit_long_side(&img, 100).dimensions(), (100, 1));
         assert_eq!(limit_long_side(&img, 0).dimensions(), (1000, 10));
         assert_eq!(limit_long_side(&img, 2000).dimensions(), (1000, 10));
+    }
+
+    fn encoded(format: ImageFormat) -> Vec<u8> {
+        // noise, so that every format's compressed data spans the file
+        let mut seed = 1u32;
+        let img = RgbImage::from_fn(96, 64, |_, _| {
+            seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+            let b = seed.to_le_bytes();
+            image::Rgb([b[1], b[2], b[3]])
+        });
+        let mut out = Cursor::new(Vec::new());
+        DynamicImage::ImageRgb8(img)
+            .write_to(&mut out, format)
+            .unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_truncated_image_is_an_error_in_every_format() {
+        use ImageFormat::*;
+        for format in [Jpeg, Png, WebP, Bmp, Tiff, Gif] {
+            let bytes = encoded(format);
+            let path = Path::new("cut");
+            assert!(
+                decode_image(&bytes, path, "style image").is_ok(),
+                "{format:?}"
+            );
+            for keep in [bytes.len() / 10, bytes.len() / 2, bytes.len() * 9 / 10] {
+                let err = decode_image(&bytes[..keep], path, "style image");
+                assert!(
+                    err.is_err(),
+                    "{format:?} cut to {keep} of {} bytes was accepted",
+                    bytes.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn jpeg_end_marker_must_follow_the_last_scan() {
+        let bytes = encoded(ImageFormat::Jpeg);
+        assert!(jpeg_is_complete(&bytes));
+        assert!(!jpeg_is_complete(&bytes[..bytes.len() - 2]));
+        // bytes after the end (some cameras append data) are fine
+        let mut trailing = bytes.clone();
+        trailing.extend_from_slice(b"trailer");
+        assert!(jpeg_is_complete(&trailing));
     }
 }

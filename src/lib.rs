@@ -24,7 +24,10 @@ pub mod device;
 pub mod engine;
 mod error;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod image_io;
+pub mod limits;
 pub mod model;
 pub mod ops;
 pub mod painter;

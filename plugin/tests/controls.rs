@@ -257,6 +257,14 @@ fn mask_changes_while_playing_never_stop_the_stream() {
     element.set_property("mask", path(&black));
     let masked = bytes(&h.push_and_pull(input.clone()).unwrap());
     assert_eq!(columns(&masked, 0, W), columns(&bytes(&input), 0, W));
+    // An unreadable replacement keeps the mask in force, also at a new frame size.
+    element.set_property("mask", path(&s.corrupt));
+    assert_eq!(bytes(&h.push_and_pull(input.clone()).unwrap()), masked);
+    h.set_src_caps(caps(VideoFormat::Rgbx, W / 2, H / 2));
+    let small = frame(VideoFormat::Rgbx, W / 2, H / 2);
+    let out = bytes(&h.push_and_pull(small.clone()).unwrap());
+    assert_eq!(columns(&out, 0, W / 2), columns(&bytes(&small), 0, W / 2));
+    h.set_src_caps(caps(VideoFormat::Rgbx, W, H));
     element.set_property("mask", None::<String>);
     assert_eq!(bytes(&h.push_and_pull(input.clone()).unwrap()), plain);
 }

@@ -191,7 +191,10 @@ pub mod exit {
 pub fn exit_code(err: &Error) -> u8 {
     match err {
         Error::Io { .. } => exit::NO_INPUT,
-        Error::BadImage { .. } | Error::Model { .. } | Error::Kernels { .. } => exit::DATA_ERR,
+        Error::BadImage { .. }
+        | Error::Model { .. }
+        | Error::Kernels { .. }
+        | Error::Limit { .. } => exit::DATA_ERR,
         Error::Write { .. } => exit::CANT_CREATE,
         Error::Device(_) => exit::UNAVAILABLE,
         Error::InvalidArgument(_) => exit::USAGE,

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use din::{DynamicKernel, IN_EPS};
 
-use crate::Error;
+use crate::{limits, Error};
 use content::{ContentEncoder, Decoder};
 use din::{Din, ParamNet};
 use style::StyleEncoder;
@@ -309,11 +309,15 @@ impl DinModel {
 
     /// Loads a model file written by `models/train/export.py`.
     pub fn load(path: &Path, device: &Device) -> Result<Self, Error> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            what: "model",
-            path: path.to_owned(),
-            source,
-        })?;
+        let source = path.display().to_string();
+        let head = |head: &[u8]| match limits::safetensors_head_problem(head) {
+            Some(reason) => Err(Error::Model {
+                source_name: source.clone(),
+                reason,
+            }),
+            None => Ok(()),
+        };
+        let bytes = limits::read_file(path, "model", limits::MAX_MODEL_FILE_BYTES, head)?;
         Self::from_safetensors(bytes, &path.display().to_string(), device)
     }
 
@@ -328,6 +332,8 @@ impl DinModel {
             source_name: source.to_owned(),
             reason,
         };
+        limits::check_safetensors_header(&bytes)
+            .map_err(|e| bad(format!("not a model file: {e}")))?;
         let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
             .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
         let meta = meta.metadata().clone().unwrap_or_default();

@@ -8,6 +8,7 @@
 //! style, blends by the mask and keeps the frame's colours, all on one packed frame type
 //! ([`Packed`]).
 
+mod mask;
 mod slot;
 
 use std::mem::take;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use image::RgbImage;
 
+use mask::MaskSlot;
 pub use slot::load_style;
 use slot::{with_strength, Kernels, Pending, Slot};
 
@@ -83,17 +85,10 @@ pub enum PainterEvent {
     Active { slot: SlotName, spec: String },
     /// A style could not be loaded or started; the previous one stays.
     StyleFailed { slot: SlotName, message: String },
-    /// The mask could not be read; frames are painted without it.
+    /// The mask could not be read; frames keep the previous mask, or are painted without one.
     MaskFailed { message: String },
     /// A setting this device cannot honour (said once per painter).
     Unsupported { message: String },
-}
-
-/// The mask image scaled to the frame (`data` is `None` when it could not be read).
-struct Mask {
-    path: PathBuf,
-    size: (usize, usize),
-    data: Option<Vec<u8>>,
 }
 
 /// Paints frames: owns the model, the styles, the mask and every buffer reused across frames.
@@ -107,7 +102,7 @@ pub struct Painter {
     /// The strength frames are painted with (moves to `alpha` over `transition_frames`).
     shown_alpha: Option<f64>,
     mask_path: Option<PathBuf>,
-    mask: Option<Mask>,
+    mask: MaskSlot,
     /// The frame painted in the second style, before the mask blends it in.
     scratch: Vec<u8>,
     /// `Unsupported` was said about stability.
@@ -142,7 +137,7 @@ impl Painter {
             workspace: Workspace::new(),
             shown_alpha: None,
             mask_path: None,
-            mask: None,
+            mask: MaskSlot::default(),
             scratch: Vec::new(),
             warned_stability: false,
             rgb_in: Vec::new(),
@@ -275,34 +270,10 @@ impl Painter {
                 message: "stability works on the CPU engine only; painting without it".into(),
             });
         }
-        if let Some(message) = self.update_mask(size) {
+        if let Some(message) = self.mask.update(self.mask_path.as_deref(), size) {
             events.push(PainterEvent::MaskFailed { message });
         }
         events
-    }
-
-    /// Loads the mask for frames of `size` when it or the size changed; the error message
-    /// when it cannot be read (frames are then painted without it).
-    fn update_mask(&mut self, size: (usize, usize)) -> Option<String> {
-        let Some(path) = &self.mask_path else {
-            self.mask = None;
-            return None;
-        };
-        if let Some(m) = &self.mask {
-            if &m.path == path && m.size == size {
-                return None;
-            }
-        }
-        let (data, failure) = match compose::load_mask(path, size) {
-            Ok(d) => (Some(d), None),
-            Err(e) => (None, Some(format!("{e}; painting without the mask"))),
-        };
-        self.mask = Some(Mask {
-            path: path.clone(),
-            size,
-            data,
-        });
-        failure
     }
 
     /// Forgets the past frames (a seek, a new stream, a cut): stability starts again.
@@ -377,7 +348,7 @@ impl Painter {
         };
         let style = with_strength(style, own.as_ref(), alpha, engine)?;
         paint_with(engine, workspace, &style, input, &mut output, scaled, &work)?;
-        let mask = mask.as_ref().and_then(|m| m.data.as_deref());
+        let mask = mask.scaled();
         if let Some(mask) = mask.filter(|m| m.len() == w * h) {
             let base = match second.shown(engine)? {
                 Some(k) => {
@@ -423,7 +394,7 @@ impl Painter {
         // straight through the engine, converted in its own load and store passes.
         let (w, h) = (input.width, input.height);
         let scaled = settings.processing_size > 0 && w.min(h) as u32 > settings.processing_size;
-        let masked = self.mask.as_ref().is_some_and(|m| m.data.is_some());
+        let masked = self.mask.scaled().is_some();
         let full_strength = self.shown_alpha.unwrap_or(settings.alpha) >= 1.0;
         let plain = full_strength && !settings.preserve_colour && !masked && !scaled;
         if plain {

@@ -61,7 +61,7 @@ impl StyleCache {
     /// The kernels cached for this image, model and size, if any (a damaged entry is removed).
     pub fn get(&self, image: &[u8], model: &DinModel, style_size: u32) -> Option<StyleKernels> {
         let path = self.entry(image, model, style_size)?;
-        let bytes = std::fs::read(&path).ok()?;
+        let bytes = super::file::read_kernel_file(&path, "cache entry").ok()?;
         match kernels_from_bytes(&bytes, "cache entry", model) {
             Ok((k, info)) if info.style_size == style_size => Some(k),
             _ => {

@@ -13,7 +13,7 @@ use candle_core::{Device, Tensor};
 use safetensors::tensor::{Dtype, TensorView};
 
 use crate::model::{DynamicKernel, Modulation};
-use crate::{DinModel, Error, Result, StyleKernels};
+use crate::{limits, DinModel, Error, Result, StyleKernels};
 
 /// `format` entry of a kernel file's metadata.
 pub const KERNELS_FORMAT: &str = "dinstyle-kernels/1";
@@ -73,6 +73,8 @@ pub fn read_info(bytes: &[u8], source_name: &str) -> Result<KernelFileInfo> {
         source_name: source_name.to_owned(),
         reason,
     };
+    limits::check_safetensors_header(bytes)
+        .map_err(|e| bad(format!("damaged, or not a dinstyle kernel file: {e}")))?;
     let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)
         .map_err(|e| bad(format!("damaged, or not a dinstyle kernel file ({e})")))?;
     let meta = meta.metadata().clone().unwrap_or_default();
@@ -172,10 +174,24 @@ pub fn save_kernels(path: &Path, kernels: &StyleKernels, info: &KernelFileInfo) 
 
 /// Reads a kernel file for `model`.
 pub fn load_kernels(path: &Path, model: &DinModel) -> Result<(StyleKernels, KernelFileInfo)> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        what: "style kernel file",
-        path: path.to_owned(),
-        source,
-    })?;
-    kernels_from_bytes(&bytes, &format!("'{}'", path.display()), model)
+    let source_name = format!("'{}'", path.display());
+    let bytes = read_kernel_file(path, &source_name)?;
+    kernels_from_bytes(&bytes, &source_name, model)
+}
+
+/// A kernel file's bytes, within [`limits::MAX_KERNEL_FILE_BYTES`].
+pub(crate) fn read_kernel_file(path: &Path, source_name: &str) -> Result<Vec<u8>> {
+    let head = |head: &[u8]| match limits::safetensors_head_problem(head) {
+        Some(reason) => Err(Error::Kernels {
+            source_name: source_name.to_owned(),
+            reason,
+        }),
+        None => Ok(()),
+    };
+    limits::read_file(
+        path,
+        "style kernel file",
+        limits::MAX_KERNEL_FILE_BYTES,
+        head,
+    )
 }

@@ -13,7 +13,7 @@ pub use file::{
 };
 pub use spec::{StyleSource, StyleSpec, KERNEL_FILE_EXTENSION};
 
-use crate::{image_io, DinModel, Error, Result, StyleKernels};
+use crate::{image_io, DinModel, Result, StyleKernels};
 
 /// Loads styles for one model at one style size.
 #[derive(Debug, Clone)]
@@ -56,11 +56,7 @@ impl<'a> StyleLoader<'a> {
     pub fn load_source(&self, source: &StyleSource) -> Result<StyleKernels> {
         match source {
             StyleSource::Image(path) => {
-                let bytes = std::fs::read(path).map_err(|e| Error::Io {
-                    what: "style image",
-                    path: path.clone(),
-                    source: e,
-                })?;
+                let bytes = image_io::read_image_file(path, "style image")?;
                 if let Some(k) = self.cache.get(&bytes, self.model, self.style_size) {
                     return Ok(k);
                 }

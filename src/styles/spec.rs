@@ -104,11 +104,9 @@ impl FromStr for StyleSpec {
             if item.is_empty() {
                 return Err(bad("an empty entry between commas".into()));
             }
-            let (source, weight) = match item.rsplit_once(':') {
-                Some((src, w)) if !src.is_empty() && w.trim().parse::<f64>().is_ok() => {
-                    (src, w.trim().parse::<f64>().unwrap_or(1.0))
-                }
-                _ => (item, 1.0),
+            let (source, weight) = match split_weight(item) {
+                Some((src, w)) => (src, w),
+                None => (item, 1.0),
             };
             if !weight.is_finite() || weight < 0.0 {
                 return Err(bad(format!(
@@ -128,12 +126,26 @@ impl FromStr for StyleSpec {
     }
 }
 
+/// `SOURCE:WEIGHT` split at its last colon, when what follows is a number.
+fn split_weight(item: &str) -> Option<(&str, f64)> {
+    let (src, w) = item.rsplit_once(':')?;
+    let (src, w) = (src.trim(), w.trim().parse::<f64>().ok()?);
+    (!src.is_empty()).then_some((src, w))
+}
+
+fn ends_like_a_weight(source: &str) -> bool {
+    split_weight(source).is_some()
+}
+
 impl fmt::Display for StyleSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, (s, w)) in self.parts.iter().enumerate() {
             let sep = if i > 0 { "," } else { "" };
+            // A lone source is written without its weight, unless its name ends like one
+            // ("shot:2"): then ":1" keeps the name whole when the text is parsed again.
             match self.parts.len() {
-                1 => write!(f, "{s}")?,
+                1 if !ends_like_a_weight(&s.to_string()) => write!(f, "{s}")?,
+                1 => write!(f, "{s}:1")?,
                 _ => write!(f, "{sep}{s}:{w}")?,
             }
         }
@@ -147,6 +159,24 @@ mod tests {
 
     fn spec(s: &str) -> StyleSpec {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn printed_specs_parse_back_to_the_same_sources() {
+        // found by the style_spec fuzzer: a lone source whose name ends like a weight, and
+        // spaces between a name and its weight
+        for text in [
+            "t:6:0.3",
+            "shot:2",
+            "a.jpg",
+            "a.jpg:1,preset:x:3",
+            "x:",
+            "\u{13}  :  2 ",
+        ] {
+            let first = spec(text);
+            let again = spec(&first.to_string());
+            assert_eq!(again, first, "{text} -> {first}");
+        }
     }
 
     #[test]

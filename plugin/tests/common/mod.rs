@@ -2,6 +2,8 @@
 //! frames, harnesses and pipelines.
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::path::{Path, PathBuf};
 
 use gst::prelude::*;
