@@ -61,14 +61,6 @@ pub fn blend_with_mask(base: Packed<&[u8]>, out: &mut Packed<&mut [u8]>, mask: &
     });
 }
 
-/// The luma of `img`, scaled to `w` x `h`.
-pub fn mask_from_image(img: &image::RgbImage, size: (usize, usize)) -> Vec<u8> {
-    scale_mask(
-        &image::DynamicImage::ImageRgb8(img.clone()).into_luma8(),
-        size,
-    )
-}
-
 /// A mask as `w * h` bytes (255 = painted): `luma` scaled to the frame.
 pub fn scale_mask(luma: &image::GrayImage, (w, h): (usize, usize)) -> Vec<u8> {
     match luma.dimensions() == (w as u32, h as u32) {
@@ -148,15 +140,12 @@ mod tests {
 
     #[test]
     fn masks_are_scaled_to_the_frame() {
-        let img = image::RgbImage::from_fn(4, 2, |x, _| match x < 2 {
-            true => image::Rgb([255, 255, 255]),
-            false => image::Rgb([0, 0, 0]),
+        let img = image::GrayImage::from_fn(4, 2, |x, _| match x < 2 {
+            true => image::Luma([255]),
+            false => image::Luma([0]),
         });
-        assert_eq!(
-            mask_from_image(&img, (4, 2)),
-            [255, 255, 0, 0, 255, 255, 0, 0]
-        );
-        let big = mask_from_image(&img, (8, 4));
+        assert_eq!(scale_mask(&img, (4, 2)), [255, 255, 0, 0, 255, 255, 0, 0]);
+        let big = scale_mask(&img, (8, 4));
         assert_eq!((big[0], big[7]), (255, 0));
     }
 }

@@ -22,17 +22,24 @@ struct Loaded {
 /// The mask a painter blends with, and the one it was asked for.
 #[derive(Default)]
 pub struct MaskSlot {
+    /// The mask setting: read at the next frame.
+    wanted: Option<PathBuf>,
     loaded: Option<Loaded>,
     /// A path that could not be read (not tried again on every frame).
     failed: Option<PathBuf>,
 }
 
 impl MaskSlot {
-    /// Follows the mask setting for frames of `size`: reads a new path, rescales for a new size,
+    /// Sets the mask (`None`: no mask); it is read in the next [`Self::update`].
+    pub fn set(&mut self, path: Option<&Path>) {
+        self.wanted = path.map(Path::to_owned);
+    }
+
+    /// Follows the setting for frames of `size`: reads a new path, rescales for a new size,
     /// forgets the mask when unset. A file that cannot be read leaves the previous mask in
     /// place; the message says so.
-    pub fn update(&mut self, path: Option<&Path>, size: (usize, usize)) -> Option<String> {
-        let Some(path) = path else {
+    pub fn update(&mut self, size: (usize, usize)) -> Option<String> {
+        let Some(path) = self.wanted.as_deref() else {
             *self = Self::default();
             return None;
         };

@@ -12,7 +12,7 @@ mod mask;
 mod slot;
 
 use std::mem::take;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use image::RgbImage;
@@ -101,7 +101,6 @@ pub struct Painter {
     workspace: Workspace,
     /// The strength frames are painted with (moves to `alpha` over `transition_frames`).
     shown_alpha: Option<f64>,
-    mask_path: Option<PathBuf>,
     mask: MaskSlot,
     /// The frame painted in the second style, before the mask blends it in.
     scratch: Vec<u8>,
@@ -136,7 +135,6 @@ impl Painter {
             style_size,
             workspace: Workspace::new(),
             shown_alpha: None,
-            mask_path: None,
             mask: MaskSlot::default(),
             scratch: Vec::new(),
             warned_stability: false,
@@ -166,7 +164,7 @@ impl Painter {
     /// The mask image: white where the style goes, black where the frame (or the mask style)
     /// stays. Read at the size of the next frame.
     pub fn set_mask(&mut self, path: Option<&Path>) {
-        self.mask_path = path.map(Path::to_owned);
+        self.mask.set(path);
     }
 
     /// Marks `slot` as following change number `serial` of its setting (what it holds now).
@@ -270,7 +268,7 @@ impl Painter {
                 message: "stability works on the CPU engine only; painting without it".into(),
             });
         }
-        if let Some(message) = self.mask.update(self.mask_path.as_deref(), size) {
+        if let Some(message) = self.mask.update(size) {
             events.push(PainterEvent::MaskFailed { message });
         }
         events

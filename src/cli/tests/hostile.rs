@@ -27,6 +27,17 @@ fn children_peak_mib() -> f64 {
     usage.ru_maxrss as f64 / 1024.0 // kilobytes on Linux
 }
 
+/// `dinstyle image PHOTO --style STYLE -o out.png EXTRA...`
+fn image_args<'a>(photo: &'a str, style: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    [&["image", photo, "--style", style, "-o", "out.png"], extra].concat()
+}
+
+/// [`refused`] with `file` as the style, then as the photo.
+fn refused_as_style_and_photo(dir: &Path, file: &str, expect: &[&str]) {
+    refused(dir, &image_args("photo.png", file, &[]), expect);
+    refused(dir, &image_args(file, "style.png", &[]), expect);
+}
+
 /// Runs dinstyle, expects a failure whose message holds every one of `expect`, and nothing
 /// written.
 fn refused(dir: &Path, args: &[&str], expect: &[&str]) {
@@ -67,83 +78,17 @@ fn hostile_inputs_are_refused_with_clear_errors_at_flat_memory() {
         "megapixels",
         "DINSTYLE_MAX_PIXELS",
     ];
-    refused(
-        d,
-        &["image", "photo.png", "--style", "bomb.png", "-o", "out.png"],
-        &bomb,
-    );
-    refused(
-        d,
-        &["image", "bomb.png", "--style", "style.png", "-o", "out.png"],
-        &bomb,
-    );
-    let zero = ["/dev/zero", "not one of"];
-    refused(
-        d,
-        &[
-            "image",
-            "photo.png",
-            "--style",
-            "/dev/zero",
-            "-o",
-            "out.png",
-        ],
-        &zero,
-    );
-    refused(
-        d,
-        &[
-            "image",
-            "/dev/zero",
-            "--style",
-            "style.png",
-            "-o",
-            "out.png",
-        ],
-        &zero,
-    );
-    let cut = ["cut.jpg", "truncated"];
-    refused(
-        d,
-        &["image", "photo.png", "--style", "cut.jpg", "-o", "out.png"],
-        &cut,
-    );
-    refused(
-        d,
-        &["image", "cut.jpg", "--style", "style.png", "-o", "out.png"],
-        &cut,
-    );
+    refused_as_style_and_photo(d, "bomb.png", &bomb);
+    refused_as_style_and_photo(d, "/dev/zero", &["/dev/zero", "not one of"]);
+    refused_as_style_and_photo(d, "cut.jpg", &["cut.jpg", "truncated"]);
     // kernel and model files: an endless one, and a header over its cap
     std::fs::write(d.join("huge.dinstyle"), huge_header()).unwrap();
     std::fs::write(d.join("huge.safetensors"), huge_header()).unwrap();
     let header = ["huge", "over the limit of 1 MiB"];
-    refused(
-        d,
-        &[
-            "image",
-            "photo.png",
-            "--style",
-            "huge.dinstyle",
-            "-o",
-            "out.png",
-        ],
-        &header,
-    );
-    let model = [
-        "image",
-        "photo.png",
-        "--style",
-        "style.png",
-        "-o",
-        "out.png",
-        "--model",
-    ];
-    refused(d, &[&model[..], &["huge.safetensors"]].concat(), &header);
-    refused(
-        d,
-        &[&model[..], &["/dev/zero"]].concat(),
-        &["/dev/zero", "not a safetensors"],
-    );
+    refused(d, &image_args("photo.png", "huge.dinstyle", &[]), &header);
+    let model = |file| image_args("photo.png", "style.png", &["--model", file]);
+    refused(d, &model("huge.safetensors"), &header);
+    refused(d, &model("/dev/zero"), &["/dev/zero", "not a safetensors"]);
 
     let peak = children_peak_mib();
     eprintln!("peak resident memory: ordinary run {ordinary:.0} MiB, hostile inputs {peak:.0} MiB");
