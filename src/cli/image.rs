@@ -49,7 +49,8 @@ pub(crate) fn unit_interval(s: &str) -> std::result::Result<f64, String> {
 pub fn run(args: ImageArgs) -> u8 {
     let outputs = match output_paths(
         &args.inputs,
-        &args.style,
+        &args.style.style,
+        &args.style.controls,
         args.output.as_ref(),
         args.out_dir.as_ref(),
         &args.format,
@@ -64,16 +65,17 @@ pub fn run(args: ImageArgs) -> u8 {
         let kernels = loader.load(&args.style.style)?;
         let mask_kernels = args
             .style
+            .controls
             .mask_style
             .as_ref()
             .map(|s| loader.load(s))
             .transpose()?;
-        if let Some(mask) = &args.style.mask {
+        if let Some(mask) = &args.style.controls.mask {
             image_io::load_image(mask, "mask image")?;
         }
         let mut painter = Painter::new(Arc::new(model), kernels, args.engine.style_size)?;
         painter.set_mask_style(mask_kernels)?;
-        painter.set_mask(args.style.mask.as_deref());
+        painter.set_mask(args.style.controls.mask.as_deref());
         Ok(painter)
     };
     let mut painter = match setup() {
@@ -115,7 +117,7 @@ fn stylize_file(
     output: &Path,
     args: &ImageArgs,
 ) -> Result<(u32, u32)> {
-    let controls = &args.style;
+    let controls = &args.style.controls;
     let photo = image_io::load_image(input, "image")?;
     let rgb = image_io::limit_long_side(&photo.rgb, args.size);
     let size = (rgb.width() as usize, rgb.height() as usize);

@@ -27,7 +27,8 @@ use dinstyle::{Error, Result, StyleSpec};
     about = "Arbitrary neural style transfer (Dynamic Instance Normalization)",
     after_help = "Exit codes: 0 success, 2 bad arguments, 65 an input is not a readable image or \
                   the model does not match, 66 an input cannot be opened, 69 the device is not \
-                  available, 70 internal error, 73 an output cannot be written."
+                  available, 70 internal error, 73 an output cannot be written, 75 a batch was \
+                  interrupted (run it again to finish)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -48,14 +49,23 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
-/// The style and the controls over it, shared by `image` and `video`.
+/// The style, for `image` (`video` makes it optional: a manifest may give one per file).
 #[derive(clap::Args, Debug)]
 pub struct StyleArgs {
-    /// The style: an image (painting, texture, any picture), a kernel file from encode-style
-    /// (.dinstyle), preset:NAME (see `dinstyle presets`), or a weighted mix of these:
-    /// "a.jpg:0.7,preset:the-harvest:0.3".
-    #[arg(short, long, value_name = "STYLE")]
+    #[arg(short, long, value_name = "STYLE", long_help = STYLE_HELP)]
     pub style: StyleSpec,
+    #[command(flatten)]
+    pub controls: StyleControls,
+}
+
+/// `--style`'s help, shared by `image` and `video`.
+pub const STYLE_HELP: &str = "The style: an image (painting, texture, any picture), a kernel file \
+    from encode-style (.dinstyle), preset:NAME (see `dinstyle presets`), or a weighted mix of \
+    these: \"a.jpg:0.7,preset:the-harvest:0.3\".";
+
+/// The controls over the style, shared by `image` and `video`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StyleControls {
     /// Style strength (content-style trade-off in feature space): 1 paints fully in the
     /// style, 0 gives the input back.
     #[arg(short, long, default_value_t = 1.0, value_parser = image::unit_interval)]
@@ -72,16 +82,26 @@ pub struct StyleArgs {
     pub mask_style: Option<StyleSpec>,
 }
 
-impl StyleArgs {
-    /// Every file these arguments read (never to be overwritten by a result).
-    fn inputs(&self) -> Vec<PathBuf> {
-        let specs = std::iter::once(&self.style).chain(self.mask_style.as_ref());
-        specs
-            .flat_map(|s| s.parts.iter().filter_map(|(src, _)| src.path()))
-            .map(Path::to_path_buf)
-            .chain(self.mask.clone())
-            .collect()
+impl Default for StyleControls {
+    /// The command line's defaults.
+    fn default() -> Self {
+        Self {
+            alpha: 1.0,
+            preserve_colour: false,
+            mask: None,
+            mask_style: None,
+        }
     }
+}
+
+/// Every file a style and its controls read (never to be overwritten by a result).
+pub fn style_inputs(style: Option<&StyleSpec>, controls: &StyleControls) -> Vec<PathBuf> {
+    let specs = style.into_iter().chain(controls.mask_style.as_ref());
+    specs
+        .flat_map(|s| s.parts.iter().filter_map(|(src, _)| src.path()))
+        .map(Path::to_path_buf)
+        .chain(controls.mask.clone())
+        .collect()
 }
 
 /// Options shared by the subcommands: the style's scale, the model, the device.
@@ -125,7 +145,8 @@ fn stem(path: &Path) -> String {
 /// `out_dir`); refuses to overwrite an input or to write two results to the same file.
 pub fn output_paths(
     inputs: &[PathBuf],
-    style: &StyleArgs,
+    style: &StyleSpec,
+    controls: &StyleControls,
     output: Option<&PathBuf>,
     out_dir: Option<&PathBuf>,
     format: &str,
@@ -139,7 +160,7 @@ pub fn output_paths(
         Some(o) => vec![o.clone()],
         None => {
             let dir = out_dir.cloned().unwrap_or_else(|| PathBuf::from("."));
-            let style = style.style.name();
+            let style = style.name();
             inputs
                 .iter()
                 .map(|p| dir.join(format!("{}-{style}.{format}", stem(p))))
@@ -149,7 +170,7 @@ pub fn output_paths(
     let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
     let protected: HashSet<PathBuf> = inputs
         .iter()
-        .chain(&style.inputs())
+        .chain(&style_inputs(Some(style), controls))
         .map(|p| canonical(p))
         .collect();
     let mut seen = HashSet::new();
@@ -185,6 +206,8 @@ pub mod exit {
     pub const UNAVAILABLE: u8 = 69;
     pub const SOFTWARE: u8 = 70;
     pub const CANT_CREATE: u8 = 73;
+    /// Interrupted, or another process holds the file: running again will finish the work.
+    pub const TEMP_FAIL: u8 = 75;
 }
 
 /// The exit code a failure maps to.

@@ -3,63 +3,12 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
-use common::{dinstyle, launch, run, stderr};
-use gst::prelude::*;
+use common::{clip, dinstyle, stderr, streams};
 
 const STYLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../assets/styles/vangogh_the_night_cafe_1888.webp"
 );
-
-/// A 20-frame 96x64 H.264 clip, with a sine tone when `audio`.
-fn clip(path: &Path, audio: bool) {
-    let audio = if audio {
-        "audiotestsrc num-buffers=30 ! audioconvert ! avenc_aac ! mux."
-    } else {
-        ""
-    };
-    run(&launch(&format!(
-        "videotestsrc num-buffers=20 pattern=smpte ! video/x-raw,width=96,height=64,framerate=20/1 \
-         ! videoconvert ! video/x-raw,format=I420 ! x264enc ! h264parse ! mp4mux name=mux \
-         ! filesink location={} {audio}",
-        path.display()
-    )));
-}
-
-/// Decoded (video frames, audio buffers) of a file.
-fn streams(path: &Path) -> (usize, usize) {
-    let p = launch(&format!(
-        "filesrc location={} ! decodebin name=dec",
-        path.display()
-    ));
-    let counts = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
-    let (c, weak) = (counts.clone(), p.downgrade());
-    p.by_name("dec").unwrap().connect_pad_added(move |_, pad| {
-        let pipeline = weak.upgrade().unwrap();
-        let caps = pad.current_caps().unwrap();
-        let i = usize::from(caps.structure(0).unwrap().name().starts_with("audio/"));
-        let sink = gst::ElementFactory::make("fakesink").build().unwrap();
-        pipeline.add(&sink).unwrap();
-        sink.sync_state_with_parent().unwrap();
-        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
-        let c = c.clone();
-        sink.static_pad("sink")
-            .unwrap()
-            .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-                c[i].fetch_add(1, Ordering::SeqCst);
-                gst::PadProbeReturn::Ok
-            });
-    });
-    run(&p);
-    (
-        counts[0].load(Ordering::SeqCst),
-        counts[1].load(Ordering::SeqCst),
-    )
-}
 
 #[test]
 fn paints_every_frame_and_keeps_the_audio() {

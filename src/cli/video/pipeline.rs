@@ -1,67 +1,29 @@
-//! `dinstyle video`: paint video files through a GStreamer pipeline with the `dinstyle` element
-//! registered statically. Audio is passed through (re-encoded for the container); the container
-//! and codecs follow the output's extension.
+//! One video file through a GStreamer pipeline with the `dinstyle` element registered
+//! statically: decode, paint, encode for the output's container, write a part file, rename it
+//! into place. Audio is passed through (re-encoded for the container).
 
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use clap::Args;
-use dinstyle::{image_io, Error, Result};
 use gst::glib;
 use gst::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{exit, report};
-
-#[derive(Args, Debug)]
-pub struct VideoArgs {
-    /// Video files to paint (anything GStreamer can decode).
-    #[arg(required = true, value_name = "VIDEO")]
-    inputs: Vec<PathBuf>,
-    #[command(flatten)]
-    style: super::StyleArgs,
-    /// Output file (only with a single input); .mp4 (H.264 + AAC), .mkv (H.264 + AAC) or
-    /// .webm (VP8 + Opus).
-    #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
-    output: Option<PathBuf>,
-    /// Folder for the results, named <video>-<style>.<format> [default: .]
-    #[arg(long, value_name = "DIR")]
-    out_dir: Option<PathBuf>,
-    /// Container for results written to --out-dir.
-    #[arg(long, default_value = "mp4", value_parser = ["mp4", "mkv", "webm"])]
-    format: String,
-    /// Against flicker: weight of past frames in a moving average of the network's
-    /// normalisation statistics (0 = off, 0.9 = strong); restarts on scene cuts.
-    #[arg(long, default_value_t = 0.0, value_name = "S", value_parser = stability_range)]
-    stability: f64,
-    /// Stylize at this shorter side and scale back (faster); 0: at the video's own size.
-    #[arg(long, default_value_t = 0, value_name = "PIXELS")]
-    size: u32,
-    #[command(flatten)]
-    engine: super::EngineArgs,
-    /// No progress bar; print only errors.
-    #[arg(short, long)]
-    quiet: bool,
-}
-
-fn stability_range(s: &str) -> std::result::Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if (0.0..=0.99).contains(&v) => Ok(v),
-        Ok(v) => Err(format!("{v} is outside 0..0.99")),
-        Err(e) => Err(e.to_string()),
-    }
-}
+use super::Paint;
+use crate::{exit, EngineArgs};
 
 /// Encoders and muxer for an output extension.
-struct Container {
+pub struct Container {
     video: &'static str,
     audio: &'static str,
     mux: &'static str,
 }
 
-fn container(path: &Path) -> Option<Container> {
+/// The container for an output file's extension; None for one we cannot write.
+pub fn container(path: &Path) -> Option<Container> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     let h264 = "videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=fast ! h264parse";
     let aac = "audioconvert ! audioresample ! avenc_aac";
@@ -85,87 +47,87 @@ fn container(path: &Path) -> Option<Container> {
     })
 }
 
-/// Checks what can be checked before any pipeline runs, so that errors get their exit codes.
-fn preflight(args: &VideoArgs, outputs: &[PathBuf]) -> Result<()> {
-    // Load every style now (through the cache, so the element finds them there) to report a
-    // bad one with its exit code before any pipeline starts.
-    let model = args.engine.load_model()?;
-    let loader = args.engine.style_loader(&model);
-    loader.load(&args.style.style)?;
-    if let Some(spec) = &args.style.mask_style {
-        loader.load(spec)?;
-    }
-    if let Some(mask) = &args.style.mask {
-        image_io::load_image(mask, "mask image")?;
-    }
-    for output in outputs {
-        if container(output).is_none() {
-            return Err(Error::InvalidArgument(format!(
-                "{}: unknown video format; use .mp4, .mkv or .webm",
-                output.display()
-            )));
-        }
-    }
-    Ok(())
+/// Starts GStreamer with the `dinstyle` element registered.
+pub fn start_gstreamer() -> Result<(), String> {
+    gst::init().map_err(|e| e.to_string())?;
+    gstdinstyle::plugin_register_static().map_err(|e| e.to_string())
 }
 
-pub fn run(args: VideoArgs) -> u8 {
-    let outputs = super::output_paths(
-        &args.inputs,
-        &args.style,
-        args.output.as_ref(),
-        args.out_dir.as_ref(),
-        &args.format,
-    )
-    .and_then(|o| preflight(&args, &o).map(|_| o));
-    let outputs = match outputs {
-        Ok(o) => o,
-        Err(e) => return report(&e),
+/// What an interruption (Ctrl-C, SIGTERM) does to the file being painted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OnInterrupt {
+    /// End the stream there: what was painted so far becomes a playable (shorter) output.
+    Finish,
+    /// Drop the file: no output; a batch rerun paints it whole.
+    Abandon,
+}
+
+/// Why a file was not painted.
+#[derive(Debug)]
+pub enum Failure {
+    /// An error, with its exit code.
+    Error(u8, String),
+    /// Interrupted with `OnInterrupt::Abandon`: nothing written.
+    Interrupted,
+    /// Another process is painting the same output right now (its part file is locked).
+    Busy,
+}
+
+/// A painted file.
+#[derive(Debug, Clone, Copy)]
+pub struct Painted {
+    pub frames: u64,
+    pub seconds: f64,
+}
+
+/// The part file an output is written to before it is renamed into place.
+pub fn part_path(output: &Path) -> PathBuf {
+    let name = output.file_name().unwrap_or_default().to_string_lossy();
+    output.with_file_name(format!(
+        ".{name}.part.{}",
+        output.extension().unwrap_or_default().to_string_lossy()
+    ))
+}
+
+/// Paints `input` into `output` through a part file, holding a lock on the part file so that
+/// two processes never write the same output; the output appears only when it is complete
+/// (or, with `OnInterrupt::Finish`, cut short but playable).
+pub fn transcode(
+    paint: &Paint,
+    engine: &EngineArgs,
+    input: &Path,
+    output: &Path,
+    quiet: bool,
+    on_interrupt: OnInterrupt,
+    interrupted: &AtomicBool,
+) -> Result<Painted, Failure> {
+    if let Err(e) = File::open(input) {
+        return Err(Failure::Error(exit::NO_INPUT, format!("cannot open: {e}")));
+    }
+    let cannot_write = |e: std::io::Error| {
+        Failure::Error(
+            exit::CANT_CREATE,
+            format!("cannot write {}: {e}", output.display()),
+        )
     };
-    let started = gst::init()
-        .map_err(|e| e.to_string())
-        .and_then(|_| gstdinstyle::plugin_register_static().map_err(|e| e.to_string()));
-    if let Err(e) = started {
-        eprintln!("dinstyle: error: GStreamer could not start: {e}");
-        return exit::UNAVAILABLE;
-    }
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = interrupted.clone();
-    let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(130); // a second Ctrl-C: give up at once
-        }
+    let tmp = part_path(output);
+    let part = match lock_part(&tmp) {
+        Ok(Some(part)) => part,
+        Ok(None) => return Err(Failure::Busy),
+        Err(e) => return Err(cannot_write(e)),
+    };
+    let result = run_pipeline(paint, engine, input, &tmp, quiet, on_interrupt, interrupted);
+    let result = result.and_then(|painted| {
+        std::fs::rename(&tmp, output)
+            .map(|_| painted)
+            .map_err(cannot_write)
     });
-    let mut worst = 0;
-    for (input, output) in args.inputs.iter().zip(&outputs) {
-        if interrupted.load(Ordering::SeqCst) {
-            break;
-        }
-        match transcode(&args, input, output, &interrupted) {
-            Ok(frames) => {
-                if !args.quiet {
-                    eprintln!(
-                        "{} -> {} ({frames} frames)",
-                        input.display(),
-                        output.display()
-                    );
-                }
-                println!("{}", output.display());
-            }
-            Err((code, msg)) => {
-                eprintln!("dinstyle: error: {}: {msg}", input.display());
-                worst = worst.max(code);
-            }
-        }
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    if interrupted.load(Ordering::SeqCst) {
-        eprintln!("dinstyle: interrupted; what was painted so far is a playable file");
-        return 130;
-    }
-    worst
+    drop(part); // the lock goes last
+    result
 }
-
-type Failure = (u8, String);
 
 /// Exit code for a pipeline error.
 fn error_code(err: &glib::Error) -> u8 {
@@ -184,11 +146,15 @@ fn error_code(err: &glib::Error) -> u8 {
     exit::SOFTWARE
 }
 
-fn build(args: &VideoArgs, input: &Path, tmp: &Path) -> std::result::Result<gst::Pipeline, String> {
+fn build(
+    paint: &Paint,
+    engine: &EngineArgs,
+    input: &Path,
+    tmp: &Path,
+) -> Result<gst::Pipeline, String> {
     let c = container(tmp).ok_or("unknown video format")?;
     let quote = |p: &Path| format!("\"{}\"", p.display().to_string().replace('"', "\\\""));
-    let model = args
-        .engine
+    let model = engine
         .model
         .as_ref()
         .map(|m| format!("model={}", quote(m)))
@@ -199,20 +165,20 @@ fn build(args: &VideoArgs, input: &Path, tmp: &Path) -> std::result::Result<gst:
         quote(input),
         c.mux,
         quote(tmp),
-        args.size,
-        args.engine.style_size,
-        args.engine.device,
+        paint.size,
+        paint.style_size,
+        engine.device,
     );
     let pipeline = gst::parse::launch(&desc)
         .map_err(|e| e.to_string())?
         .downcast::<gst::Pipeline>()
         .map_err(|_| "not a pipeline")?;
     let element = pipeline.by_name("style").ok_or("no dinstyle element")?;
-    let controls = &args.style;
-    element.set_property("style", controls.style.to_string());
+    let controls = &paint.controls;
+    element.set_property("style", paint.style.to_string());
     element.set_property("alpha", controls.alpha);
     element.set_property("preserve-colour", controls.preserve_colour);
-    element.set_property("stability", args.stability);
+    element.set_property("stability", paint.stability);
     if let Some(mask) = &controls.mask {
         element.set_property("mask", mask.display().to_string());
     }
@@ -256,7 +222,7 @@ fn link_branch(
     pipeline: &gst::Pipeline,
     pad: &gst::Pad,
     branch: Option<(String, Option<String>)>,
-) -> std::result::Result<(), String> {
+) -> Result<(), String> {
     let Some(branch) = branch else {
         let sink = gst::ElementFactory::make("fakesink")
             .property("sync", false)
@@ -293,49 +259,43 @@ fn link_branch(
     Ok(())
 }
 
-/// Runs one file to the end; returns the number of painted frames.
-fn transcode(
-    args: &VideoArgs,
-    input: &Path,
-    output: &Path,
-    interrupted: &AtomicBool,
-) -> std::result::Result<u64, Failure> {
-    if let Err(e) = std::fs::File::open(input) {
-        return Err((exit::NO_INPUT, format!("cannot open: {e}")));
-    }
-    let name = output.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = output.with_file_name(format!(
-        ".{name}.part.{}",
-        output.extension().unwrap_or_default().to_string_lossy()
-    ));
-    if let Err(e) = std::fs::File::create(&tmp) {
-        return Err((
-            exit::CANT_CREATE,
-            format!("cannot write {}: {e}", output.display()),
-        ));
-    }
-    let result = run_pipeline(args, input, &tmp, interrupted);
-    match result {
-        Ok(frames) => std::fs::rename(&tmp, output).map(|_| frames).map_err(|e| {
-            (
-                exit::CANT_CREATE,
-                format!("cannot write {}: {e}", output.display()),
-            )
-        }),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
+/// Opens and locks the part file at `path`, truncated; None when another process holds it.
+fn lock_part(path: &Path) -> std::io::Result<Option<File>> {
+    use std::os::unix::fs::MetadataExt;
+    loop {
+        // Not truncated before the lock is ours: the file may be another process's work.
+        let part = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        match part.try_lock() {
+            Ok(()) => (),
+            Err(TryLockError::WouldBlock) => return Ok(None),
+            Err(TryLockError::Error(e)) => return Err(e),
+        }
+        // The holder may have renamed it into place between our open and our lock: then the
+        // lock is on a finished output, not on the part file. Open the path again.
+        let (locked, named) = (part.metadata()?, std::fs::metadata(path));
+        if named.is_ok_and(|n| (n.dev(), n.ino()) == (locked.dev(), locked.ino())) {
+            // A part file left by a killed run is replaced.
+            part.set_len(0)?;
+            return Ok(Some(part));
         }
     }
 }
 
 fn run_pipeline(
-    args: &VideoArgs,
+    paint: &Paint,
+    engine: &EngineArgs,
     input: &Path,
     tmp: &Path,
+    quiet: bool,
+    on_interrupt: OnInterrupt,
     interrupted: &AtomicBool,
-) -> std::result::Result<u64, Failure> {
-    let pipeline = build(args, input, tmp).map_err(|e| (exit::SOFTWARE, e))?;
+) -> Result<Painted, Failure> {
+    let pipeline =
+        build(paint, engine, input, tmp).map_err(|e| Failure::Error(exit::SOFTWARE, e))?;
     let frames = Arc::new(AtomicU64::new(0));
     if let Some(src) = pipeline.by_name("style").and_then(|s| s.static_pad("src")) {
         let f = frames.clone();
@@ -344,7 +304,7 @@ fn run_pipeline(
             gst::PadProbeReturn::Ok
         });
     }
-    let bar = if args.quiet {
+    let bar = if quiet {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(0)
@@ -356,17 +316,23 @@ fn run_pipeline(
     let started = Instant::now();
     let bus = pipeline
         .bus()
-        .ok_or((exit::SOFTWARE, "no bus".to_string()))?;
+        .ok_or(Failure::Error(exit::SOFTWARE, "no bus".to_string()))?;
     let outcome = (|| {
-        pipeline
-            .set_state(gst::State::Playing)
-            .map_err(|_| (exit::SOFTWARE, "the pipeline did not start".to_string()))?;
+        pipeline.set_state(gst::State::Playing).map_err(|_| {
+            Failure::Error(exit::SOFTWARE, "the pipeline did not start".to_string())
+        })?;
         let mut eos_sent = false;
         loop {
-            if interrupted.load(Ordering::SeqCst) && !eos_sent {
-                // Finish the file properly: what is painted so far stays playable.
-                pipeline.send_event(gst::event::Eos::new());
-                eos_sent = true;
+            if interrupted.load(Ordering::SeqCst) {
+                match on_interrupt {
+                    OnInterrupt::Abandon => return Err(Failure::Interrupted),
+                    OnInterrupt::Finish if !eos_sent => {
+                        // End the file properly: what is painted so far stays playable.
+                        pipeline.send_event(gst::event::Eos::new());
+                        eos_sent = true;
+                    }
+                    OnInterrupt::Finish => (),
+                }
             }
             if let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(200)) {
                 match msg.view() {
@@ -378,7 +344,7 @@ fn run_pipeline(
                         if let (exit::SOFTWARE, Some(debug)) = (code, e.debug()) {
                             text = format!("{text} ({debug})");
                         }
-                        return Err((code, text));
+                        return Err(Failure::Error(code, text));
                     }
                     _ => (),
                 }
@@ -398,5 +364,8 @@ fn run_pipeline(
     })();
     bar.finish_and_clear();
     let _ = pipeline.set_state(gst::State::Null);
-    outcome.map(|_| frames.load(Ordering::Relaxed))
+    outcome.map(|_| Painted {
+        frames: frames.load(Ordering::Relaxed),
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
