@@ -52,7 +52,7 @@ enum Command {
 /// The style, for `image` (`video` makes it optional: a manifest may give one per file).
 #[derive(clap::Args, Debug)]
 pub struct StyleArgs {
-    #[arg(short, long, value_name = "STYLE", long_help = STYLE_HELP)]
+    #[arg(short, long, value_name = "STYLE", help = STYLE_HELP)]
     pub style: StyleSpec,
     #[command(flatten)]
     pub controls: StyleControls,
@@ -61,7 +61,7 @@ pub struct StyleArgs {
 /// `--style`'s help, shared by `image` and `video`.
 pub const STYLE_HELP: &str = "The style: an image (painting, texture, any picture), a kernel file \
     from encode-style (.dinstyle), preset:NAME (see `dinstyle presets`), or a weighted mix of \
-    these: \"a.jpg:0.7,preset:the-harvest:0.3\".";
+    these: \"a.jpg:0.7,preset:the-harvest:0.3\"";
 
 /// The controls over the style, shared by `image` and `video`.
 #[derive(clap::Args, Debug, Clone)]
