@@ -49,8 +49,9 @@ fn catalogue(dir: &Path) -> Vec<(PathBuf, PathBuf, u32)> {
     files
 }
 
-/// `dinstyle video` on the catalogue as shard `index` of 3, started and left running.
-fn start_shard(dir: &Path, index: usize, from_env: bool) -> Child {
+/// `dinstyle video --manifest catalogue.tsv` in `dir` (the tests' style, painted at 32 px),
+/// reporting to `report`, started and left running; `extra` arguments last.
+fn start_batch(dir: &Path, report: &str, extra: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dinstyle"));
     cmd.args([
         "video",
@@ -60,8 +61,10 @@ fn start_shard(dir: &Path, index: usize, from_env: bool) -> Child {
         STYLE,
         "--size",
         "32",
+        "-q",
     ])
-    .args(["--report-dir", "reports", "-q"])
+    .args(["--report-dir", report])
+    .args(extra)
     .current_dir(dir)
     .env(
         "DINSTYLE_CACHE_DIR",
@@ -71,12 +74,21 @@ fn start_shard(dir: &Path, index: usize, from_env: bool) -> Child {
     .env_remove("DINSTYLE_SHARDS")
     .stdout(Stdio::null())
     .stderr(Stdio::piped());
-    match from_env {
-        true => cmd
-            .env("JOB_COMPLETION_INDEX", index.to_string())
-            .env("DINSTYLE_SHARDS", "3"),
-        false => cmd.arg("--shard").arg(format!("{index}/3")),
+    cmd
+}
+
+/// The catalogue as shard `index` of 3, started and left running; with `from_env` the shard
+/// comes from the environment, as in a Kubernetes pod.
+fn start_shard(dir: &Path, index: usize, from_env: bool) -> Child {
+    let shard = format!("{index}/3");
+    let mut cmd = match from_env {
+        true => start_batch(dir, "reports", &[]),
+        false => start_batch(dir, "reports", &["--shard", &shard]),
     };
+    if from_env {
+        cmd.env("JOB_COMPLETION_INDEX", index.to_string())
+            .env("DINSTYLE_SHARDS", "3");
+    }
     cmd.spawn().expect("start a shard")
 }
 
@@ -342,28 +354,7 @@ fn overlapping_runs_of_one_manifest_never_corrupt_an_output() {
         lines += &format!("c{i}.mp4\tout/c{i}.mp4\n");
     }
     std::fs::write(dir.join("catalogue.tsv"), lines).unwrap();
-    let run = |report: &str| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dinstyle"));
-        cmd.args([
-            "video",
-            "--manifest",
-            "catalogue.tsv",
-            "--style",
-            STYLE,
-            "--size",
-            "32",
-            "-q",
-        ])
-        .args(["--report-dir", report])
-        .current_dir(dir)
-        .env(
-            "DINSTYLE_CACHE_DIR",
-            std::env::temp_dir().join("dinstyle-cli-test-cache"),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-        cmd.spawn().unwrap()
-    };
+    let run = |report: &str| start_batch(dir, report, &[]).spawn().unwrap();
     let runs: Vec<Child> = ["r0", "r1", "r2"].iter().map(|r| run(r)).collect();
     for child in runs {
         let (code, err) = finish(child);

@@ -11,7 +11,7 @@ use dinstyle::DinModel;
 
 use super::manifest::{self, Entry};
 use super::pipeline::{self, Failure, OnInterrupt};
-use super::report::{Record, ReportWriter, Status};
+use super::report::{fps, Record, ReportWriter, Status};
 use super::shard::{self, Shard};
 use super::sidecar::{self, Fingerprint};
 use super::VideoArgs;
@@ -124,7 +124,7 @@ pub fn run(args: &VideoArgs, path: &Path) -> u8 {
 /// Settings for a manifest whose every line names its style (the command line gives none).
 fn stand_in(args: &VideoArgs) -> super::Paint {
     super::Paint {
-        style: dinstyle::StyleSpec::single(dinstyle::StyleSource::Preset(String::new())),
+        style: manifest::stand_in_style(),
         controls: args.controls.clone(),
         stability: args.stability,
         size: args.size,
@@ -169,11 +169,7 @@ fn paint_entry(
         status,
         frames,
         seconds,
-        fps: if seconds > 0.0 {
-            frames as f64 / seconds
-        } else {
-            0.0
-        },
+        fps: fps(frames, seconds),
         exit_code: error.as_ref().map(|(code, _)| *code),
         error: error.map(|(_, msg)| msg),
     };

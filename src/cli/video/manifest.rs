@@ -68,10 +68,15 @@ pub fn read(path: &Path, base: &Paint, base_style: Option<&StyleSpec>) -> Result
     Ok(entries)
 }
 
+/// A style that never paints: fills `Paint` where a manifest line always brings its own (or,
+/// for [`files`], where styles do not matter).
+pub fn stand_in_style() -> StyleSpec {
+    StyleSpec::single(StyleSource::Preset(String::new()))
+}
+
 /// Line number and input of every video a manifest lists, for checking reports against it.
 pub fn files(path: &Path) -> Result<Vec<(usize, PathBuf)>> {
-    // Styles do not matter here: a stand-in satisfies lines that take the command line's.
-    let stand_in = StyleSpec::single(StyleSource::Preset(String::new()));
+    let stand_in = stand_in_style();
     let base = Paint {
         style: stand_in.clone(),
         controls: crate::StyleControls::default(),

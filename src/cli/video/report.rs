@@ -48,6 +48,15 @@ pub struct Record {
     pub exit_code: Option<u8>,
 }
 
+/// Frames per second, 0 for no time.
+pub fn fps(frames: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        frames as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
 /// One shard's report file, rewritten by every run of the shard.
 pub struct ReportWriter {
     file: File,
@@ -148,11 +157,7 @@ pub fn summarize(dir: &Path, manifest_path: Option<&Path>, json: bool) -> u8 {
         pending,
         frames,
         seconds,
-        fps: if seconds > 0.0 {
-            frames as f64 / seconds
-        } else {
-            0.0
-        },
+        fps: fps(frames, seconds),
         failures: by_line
             .values()
             .filter(|r| r.status == Status::Failed)
