@@ -173,7 +173,7 @@ def main():
     ap.add_argument("--photos", type=int, default=40, help="held-out photos to use (default: %(default)s)")
     ap.add_argument("--alphas", default="1", help="comma-separated style strengths (default: %(default)s)")
     ap.add_argument("--sheet", action="store_true", help="write the fixed picture sheet of each system")
-    ap.add_argument("--training-loss", metavar="LOSS", help="also the training's VGG-16 losses (johnson, adain)")
+    ap.add_argument("--training-loss", metavar="LOSS", help="also the training's VGG-16 losses (johnson, adain, balanced)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, help="write the table here as JSON")
     args = ap.parse_args()

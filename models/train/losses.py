@@ -10,6 +10,10 @@ Two choices of layers, as `LossLayers` presets:
 * "adain": content relu4_1, style relu1_1 / relu2_1 / relu3_1 / relu4_1 at equal weights (AdaIN,
   MicroAST). The first ReLU of each block carries more of the fine texture and colour than the
   block's last one, and a deeper content layer leaves the strokes free.
+* "balanced": the "adain" layers, each weighted by the inverse of its mean loss between training
+  photos (128 px crops) and training paintings (256 px), as "johnson" does. At equal weights
+  relu1_1 carries 1 % of that loss and relu3_1 53 %, so a network short of capacity gave up the
+  colour and fine texture of relu1_1 / relu2_1 first (`python losses.py` measures them again).
 
 VGG features come in Caffe units (inputs 0..255); they are divided by 255 inside the losses so
 that the numbers read like those of a network fed 0..1 images.
@@ -17,6 +21,7 @@ that the numbers read like those of a network fed 0..1 images.
 
 from dataclasses import dataclass
 
+import torch
 import torch.nn.functional as F
 
 FEATURE_SCALE = 1.0 / 255.0
@@ -34,6 +39,7 @@ class LossLayers:
         presets = {
             "johnson": LossLayers("relu3_3", ("relu1_2", "relu2_2", "relu3_3", "relu4_3"), (2.5, 1.0, 0.6, 12.5)),
             "adain": LossLayers("relu4_1", ("relu1_1", "relu2_1", "relu3_1", "relu4_1"), (1.0, 1.0, 1.0, 1.0)),
+            "balanced": LossLayers("relu4_1", ("relu1_1", "relu2_1", "relu3_1", "relu4_1"), (44.0, 2.2, 0.56, 0.91)),
         }
         if name not in presets:
             raise ValueError(f"unknown loss {name!r}; known: {', '.join(presets)}")
@@ -68,3 +74,54 @@ def style_loss(out_feats, style_stats, layer_weights):
 
 def style_stats_of(vgg, images, layers):
     return [mean_std(f) for f in vgg(images, layers)]
+
+
+def downsample(images, factor):
+    """Images shrunk `factor` times by box averaging (bf16-safe): at 2 the style statistics see
+    strokes twice as large relative to VGG's receptive fields."""
+    return images if factor == 1 else F.avg_pool2d(images, factor)
+
+
+def layer_losses(loss_net, photos, paintings, layers):
+    """Each layer's unweighted style loss between photo i and painting i, averaged: [len(layers)]."""
+    k = FEATURE_SCALE
+    per_layer = []
+    for feat, (ms, ss) in zip(loss_net(photos, layers), style_stats_of(loss_net, paintings, layers)):
+        mp, sp = mean_std(feat)
+        per_layer.append(F.mse_loss(mp * k, ms * k) + F.mse_loss(sp * k, ss * k))
+    return torch.stack(per_layer)
+
+
+def main():
+    """Measure the "balanced" preset's layer weights: 1 / mean loss over random training pairs."""
+    import argparse
+    from pathlib import Path
+
+    import data
+    import train
+    import vgg
+
+    ap = argparse.ArgumentParser(description=main.__doc__,
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--data", type=Path, default=train.DEFAULT_DATA)
+    ap.add_argument("--pairs", type=int, default=64)
+    ap.add_argument("--crop", type=int, default=128, help="photo crop side, as in training")
+    ap.add_argument("--style-size", type=int, default=256)
+    a = ap.parse_args()
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(1)
+    content_train, _, style_train, _ = train.splits(a.data)
+    loss_net = vgg.load(train.HERE / "cache" / "vgg16_relu4_3.pt")
+    layers = LossLayers.preset("adain").style
+    pool = data.ContentPool(content_train[::20], min_side=a.crop)
+    pick = torch.randperm(len(style_train), generator=gen)[:a.pairs]
+    paintings = data.load_squares([style_train[i] for i in pick], a.style_size).float() / 255
+    with torch.no_grad():
+        mean = sum(layer_losses(loss_net, pool.batch(8, a.crop, gen), paintings[i:i + 8], layers)
+                   for i in range(0, a.pairs, 8)) / (a.pairs // 8)
+    for layer, m in zip(layers, mean.tolist()):
+        print(f"{layer}: mean loss {m:.4f}, weight {1 / m:.3g}")
+
+
+if __name__ == "__main__":
+    main()

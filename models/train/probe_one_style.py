@@ -41,7 +41,10 @@ def parse_args():
     ap.add_argument("--config", default="din-mobile", help="model preset")
     ap.add_argument("--widths", default=None, help="content path channels, e.g. 32,64,128")
     ap.add_argument("--init", default=None, help="start from these weights (else from scratch)")
-    ap.add_argument("--style-weight", type=float, default=10, help="AdaIN loss: content + w * style")
+    ap.add_argument("--style-weight", type=float, default=10, help="content + w * style")
+    ap.add_argument("--loss", default="adain", help="loss layers (losses.LossLayers preset)")
+    ap.add_argument("--octaves", type=int, default=1, help="the style loss is the mean over this many "
+                    "scales: the image, then shrunk 2x, 4x ...")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=128, help="training crop side")
     ap.add_argument("--content-side", type=int, default=0,
@@ -118,14 +121,15 @@ def main():
     per_frame = sum(p.numel() for n, p in net.named_parameters()
                     if n.startswith(("content_encoder", "decoder")))
     print(f"per-frame parameters {per_frame}", flush=True)
-    layers = losses.LossLayers.preset("adain")
+    layers = losses.LossLayers.preset(a.loss)
     loss_net = vgg.load(HERE / "cache" / "vgg16_relu4_3.pt")
     content_train, content_val, _, style_val = splits(DEFAULT_DATA)
     style_path = style_val[a.style]
     style = square(style_path, 256)
     photos = [(p.stem, square(p, 256)) for p in content_val[:20]]
     with torch.no_grad():
-        style_stats = losses.style_stats_of(loss_net, style, layers.style)
+        scales = [2 ** i for i in range(a.octaves)]
+        style_stats = [losses.style_stats_of(loss_net, losses.downsample(style, s), layers.style) for s in scales]
     pool = data.ContentPool(content_train, min_side=max(a.crop, a.content_side))
     if a.content_side:
         pool.images = [data.to_uint8_tensor(data.resize_short(data.load_rgb(p), a.content_side))
@@ -171,12 +175,16 @@ def main():
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not a.fp32):
             kernels = [(w.expand(b, *w.shape[1:]), bias.expand(b, *bias.shape[1:]))
                        for w, bias in net.encode_style(style)]
-            feats = loss_net(net.stylize(content, kernels), layers.all())
+            painted = net.stylize(content, kernels)
+            feats = loss_net(painted, layers.all())
+            scaled_feats = [loss_net(losses.downsample(painted, s), layers.style) for s in scales[1:]]
             with torch.no_grad():
                 content_feat = loss_net(content, (layers.content,))[0]
-        targets = [(m.expand(b, -1), s.expand(b, -1)) for m, s in style_stats]
         lc = losses.content_loss(feats[-1], content_feat)
-        ls = losses.style_loss(feats, targets, layers.style_weights)
+        ls = 0.0
+        for f, stats in zip([feats] + scaled_feats, style_stats):
+            targets = [(m.expand(b, -1), s.expand(b, -1)) for m, s in stats]
+            ls = ls + losses.style_loss(f, targets, layers.style_weights) / len(scales)
         opt.zero_grad()
         (lc + a.style_weight * ls).backward()
         opt.step()

@@ -63,7 +63,9 @@ def parse_args(argv=None):
     ap.add_argument("--param-lr-mult", type=float, default=10.0, help="weight/bias networks' lr multiplier")
     ap.add_argument("--content-weight", type=float, default=1.0)
     ap.add_argument("--style-weight", type=float, default=5.0, help="weight of the layer-balanced style loss")
-    ap.add_argument("--loss", default="johnson", help="loss layers: johnson or adain (losses.LossLayers)")
+    ap.add_argument("--loss", default="johnson", help="loss layers: johnson, adain or balanced (losses.LossLayers)")
+    ap.add_argument("--octaves", type=int, default=1, help="the style loss is the mean over this many "
+                    "scales of the painting and the style: as they are, shrunk 2x, 4x ... (larger strokes)")
     ap.add_argument("--identity-weight", type=float, default=10.0, help="weight of the L1 identity loss")
     ap.add_argument("--temporal-weight", type=float, default=0.0,
                     help="weight of the temporal regulariser (temporal.py; 0: off)")
@@ -94,9 +96,10 @@ def splits(root):
     return content_train, content_val, style_train, style_val
 
 
-def cached_styles(paths, side, loss_net, layers, cache_dir):
-    """uint8 style squares and their VGG mean/std at `layers`, computed once and kept on disk (the
-    images and each set of statistics in files of their own)."""
+def cached_styles(paths, side, loss_net, layers, cache_dir, octaves=1):
+    """uint8 style squares and their VGG mean/std at `layers` for each octave (the squares shrunk
+    1x, 2x, 4x ...), computed once and kept on disk (the images and each set of statistics in
+    files of their own). "stats" is [octave][layer] -> [N, 2, C] (mean, std)."""
     key = hashlib.sha256(("\n".join(p.name for p in paths) + f"\n{side}").encode()).hexdigest()[:16]
     images_path = Path(cache_dir) / f"styles_{side}_{key}.pt"
     stats_path = Path(cache_dir) / f"stats_{side}_{key}_{'-'.join(layers)}.pt"
@@ -107,20 +110,27 @@ def cached_styles(paths, side, loss_net, layers, cache_dir):
         images = data.load_squares(paths, side)
         images_path.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"images": images}, images_path)
-    if stats_path.exists():
-        return {"images": images, "stats": torch.load(stats_path, weights_only=True)}
-    print(f"computing their VGG statistics at {', '.join(layers)} -> {stats_path}", flush=True)
+    per_octave = []
+    for octave in range(octaves):
+        factor = 2 ** octave
+        path = stats_path if factor == 1 else stats_path.with_name(f"{stats_path.stem}_x{factor}.pt")
+        if not path.exists():
+            print(f"computing their VGG statistics at {', '.join(layers)}, shrunk {factor}x -> {path}", flush=True)
+            torch.save(style_stats_table(images, loss_net, layers, factor), path)
+        per_octave.append(torch.load(path, weights_only=True))
+    return {"images": images, "stats": per_octave}
+
+
+def style_stats_table(images, loss_net, layers, factor):
     stats = [[] for _ in layers]
     device = loss_net.mean.device
     # bf16: the statistics are means over thousands of pixels, and the loss sees bf16 features too
     with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16):
         for i in range(0, len(images), 16):
-            batch = images[i:i + 16].to(device).float() / 255
+            batch = losses.downsample(images[i:i + 16].to(device).float() / 255, factor)
             for layer, (m, s) in enumerate(losses.style_stats_of(loss_net, batch, layers)):
                 stats[layer].append(torch.stack([m, s], 1).cpu())
-    stats = [torch.cat(s) for s in stats]
-    torch.save(stats, stats_path)
-    return {"images": images, "stats": stats}
+    return [torch.cat(s) for s in stats]
 
 
 def load_exported(path):
@@ -181,7 +191,8 @@ def pick_device(name):
 
 
 def train_step(net, loss_net, content, style, style_stats, args, gen):
-    """One optimisation step's losses (the caller back-propagates)."""
+    """One optimisation step's losses (the caller back-propagates). `style_stats`: per octave, per
+    style layer, the targets' (mean, std)."""
     with torch.autocast(content.device.type, dtype=torch.bfloat16, enabled=args.bf16):
         kernels = net.encode_style(style)
         share = content.shape[0] // style.shape[0]  # photos painted with each style
@@ -189,6 +200,8 @@ def train_step(net, loss_net, content, style, style_stats, args, gen):
             kernels = [(w.repeat_interleave(share, 0), b.repeat_interleave(share, 0)) for w, b in kernels]
         out = net.stylize(content, kernels)
         out_feats = loss_net(out, args.loss_layers.all())
+        octave_feats = [loss_net(losses.downsample(out, 2 ** o), args.loss_layers.style)
+                        for o in range(1, len(style_stats))]
         with torch.no_grad():
             content_feat = loss_net(content, (args.loss_layers.content,))[0]
         # an image used as its own style comes back unchanged (skipped at weight 0: it costs a
@@ -198,7 +211,8 @@ def train_step(net, loss_net, content, style, style_stats, args, gen):
                                              args.flow_max, args.flow_noise, gen)
                       if args.temporal_weight > 0 else torch.zeros((), device=content.device))
     l_content = losses.content_loss(out_feats[args.loss_layers.all().index(args.loss_layers.content)], content_feat)
-    l_style = losses.style_loss(out_feats, style_stats, args.loss_layers.style_weights)
+    l_style = sum(losses.style_loss(feats, stats, args.loss_layers.style_weights)
+                  for feats, stats in zip([out_feats] + octave_feats, style_stats)) / len(style_stats)
     l_identity = F.l1_loss(identity.float(), content) if identity is not None else torch.zeros(())
     total = (args.content_weight * l_content + args.style_weight * l_style
              + args.identity_weight * l_identity + args.temporal_weight * l_temporal)
@@ -224,7 +238,8 @@ def main(argv=None):
     loss_net = vgg.load(args.vgg).use_channels_last().to(device)
     content_train, _, style_train, _ = splits(args.data)
     print(f"{len(content_train)} content photos, {len(style_train)} styles for training on {device}", flush=True)
-    styles = cached_styles(style_train, args.style_size, loss_net, args.loss_layers.style, args.cache)
+    styles = cached_styles(style_train, args.style_size, loss_net, args.loss_layers.style, args.cache,
+                           args.octaves)
     contents = data.ContentPool(content_train, min_side=args.crop)
 
     it, elapsed = 0, 0.0
@@ -260,7 +275,8 @@ def main(argv=None):
         idx = torch.randint(len(styles["images"]), (args.styles_per_batch,), generator=gen)
         style = (styles["images"][idx].float() / 255.0).to(device)
         idx = idx.repeat_interleave(args.batch // args.styles_per_batch)
-        style_stats = [(s[idx, 0].to(device), s[idx, 1].to(device)) for s in styles["stats"]]
+        style_stats = [[(s[idx, 0].to(device), s[idx, 1].to(device)) for s in octave]
+                       for octave in styles["stats"]]
         content = contents.batch(args.batch, args.crop, gen).to(device)
         total, parts = train_step(net, loss_net, content, style, style_stats, args, gen)
         opt.zero_grad(set_to_none=True)
