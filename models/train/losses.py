@@ -82,14 +82,22 @@ def downsample(images, factor):
     return images if factor == 1 else F.avg_pool2d(images, factor)
 
 
+def octave_features(loss_net, painted, layers, octaves):
+    """The painting's features at `layers` shrunk 2x, 4x ...: octaves 1 to `octaves` - 1."""
+    return [loss_net(downsample(painted, 2 ** o), layers) for o in range(1, octaves)]
+
+
+def octave_style_loss(feats_per_octave, stats_per_octave, layer_weights):
+    """`style_loss` averaged over octaves (octave 0: the painting as it is)."""
+    return sum(style_loss(f, stats, layer_weights)
+               for f, stats in zip(feats_per_octave, stats_per_octave)) / len(stats_per_octave)
+
+
 def layer_losses(loss_net, photos, paintings, layers):
     """Each layer's unweighted style loss between photo i and painting i, averaged: [len(layers)]."""
-    k = FEATURE_SCALE
-    per_layer = []
-    for feat, (ms, ss) in zip(loss_net(photos, layers), style_stats_of(loss_net, paintings, layers)):
-        mp, sp = mean_std(feat)
-        per_layer.append(F.mse_loss(mp * k, ms * k) + F.mse_loss(sp * k, ss * k))
-    return torch.stack(per_layer)
+    targets = style_stats_of(loss_net, paintings, layers)
+    return torch.stack([style_loss([feat], [target], (1.0,))
+                        for feat, target in zip(loss_net(photos, layers), targets)])
 
 
 def main():
@@ -108,7 +116,6 @@ def main():
     ap.add_argument("--crop", type=int, default=128, help="photo crop side, as in training")
     ap.add_argument("--style-size", type=int, default=256)
     a = ap.parse_args()
-    torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1)
     content_train, _, style_train, _ = train.splits(a.data)
     loss_net = vgg.load(train.HERE / "cache" / "vgg16_relu4_3.pt")

@@ -128,8 +128,8 @@ def main():
     style = square(style_path, 256)
     photos = [(p.stem, square(p, 256)) for p in content_val[:20]]
     with torch.no_grad():
-        scales = [2 ** i for i in range(a.octaves)]
-        style_stats = [losses.style_stats_of(loss_net, losses.downsample(style, s), layers.style) for s in scales]
+        style_stats = [losses.style_stats_of(loss_net, losses.downsample(style, 2 ** o), layers.style)
+                       for o in range(a.octaves)]
     pool = data.ContentPool(content_train, min_side=max(a.crop, a.content_side))
     if a.content_side:
         pool.images = [data.to_uint8_tensor(data.resize_short(data.load_rgb(p), a.content_side))
@@ -177,14 +177,12 @@ def main():
                        for w, bias in net.encode_style(style)]
             painted = net.stylize(content, kernels)
             feats = loss_net(painted, layers.all())
-            scaled_feats = [loss_net(losses.downsample(painted, s), layers.style) for s in scales[1:]]
+            octave_feats = losses.octave_features(loss_net, painted, layers.style, a.octaves)
             with torch.no_grad():
                 content_feat = loss_net(content, (layers.content,))[0]
         lc = losses.content_loss(feats[-1], content_feat)
-        ls = 0.0
-        for f, stats in zip([feats] + scaled_feats, style_stats):
-            targets = [(m.expand(b, -1), s.expand(b, -1)) for m, s in stats]
-            ls = ls + losses.style_loss(f, targets, layers.style_weights) / len(scales)
+        targets = [[(m.expand(b, -1), s.expand(b, -1)) for m, s in stats] for stats in style_stats]
+        ls = losses.octave_style_loss([feats] + octave_feats, targets, layers.style_weights)
         opt.zero_grad()
         (lc + a.style_weight * ls).backward()
         opt.step()

@@ -200,8 +200,7 @@ def train_step(net, loss_net, content, style, style_stats, args, gen):
             kernels = [(w.repeat_interleave(share, 0), b.repeat_interleave(share, 0)) for w, b in kernels]
         out = net.stylize(content, kernels)
         out_feats = loss_net(out, args.loss_layers.all())
-        octave_feats = [loss_net(losses.downsample(out, 2 ** o), args.loss_layers.style)
-                        for o in range(1, len(style_stats))]
+        octave_feats = losses.octave_features(loss_net, out, args.loss_layers.style, len(style_stats))
         with torch.no_grad():
             content_feat = loss_net(content, (args.loss_layers.content,))[0]
         # an image used as its own style comes back unchanged (skipped at weight 0: it costs a
@@ -211,8 +210,7 @@ def train_step(net, loss_net, content, style, style_stats, args, gen):
                                              args.flow_max, args.flow_noise, gen)
                       if args.temporal_weight > 0 else torch.zeros((), device=content.device))
     l_content = losses.content_loss(out_feats[args.loss_layers.all().index(args.loss_layers.content)], content_feat)
-    l_style = sum(losses.style_loss(feats, stats, args.loss_layers.style_weights)
-                  for feats, stats in zip([out_feats] + octave_feats, style_stats)) / len(style_stats)
+    l_style = losses.octave_style_loss([out_feats] + octave_feats, style_stats, args.loss_layers.style_weights)
     l_identity = F.l1_loss(identity.float(), content) if identity is not None else torch.zeros(())
     total = (args.content_weight * l_content + args.style_weight * l_style
              + args.identity_weight * l_identity + args.temporal_weight * l_temporal)
