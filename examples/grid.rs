@@ -1,5 +1,6 @@
 //! Renders a picture grid with the bundled model: photos across the top, styles down the side,
-//! every photo painted in every style. Used for the model card and the README.
+//! every photo painted in every style by the painter with default settings, as `dinstyle image`
+//! paints. Used for the model card and the README.
 //!
 //!     cargo run --release --example grid -- assets/grid.jpg assets/photos/{chelsea,coffee}.png \
 //!         --styles assets/styles/vangogh_the_night_cafe_1888.webp ...
@@ -7,8 +8,8 @@
 use std::path::PathBuf;
 
 use candle_core::Device;
-use dinstyle::engine::{engine_for, stylize};
-use dinstyle::{image_io, DinModel};
+use dinstyle::frame::Packed;
+use dinstyle::{image_io, DinModel, PaintSettings, Painter};
 use image::{imageops, Rgb, RgbImage};
 
 const CELL: u32 = 256;
@@ -25,7 +26,6 @@ fn main() -> dinstyle::Result<()> {
 
     let device = Device::Cpu;
     let model = std::sync::Arc::new(DinModel::bundled(&device)?);
-    let engine = engine_for(&model)?;
     let cell = |img: &RgbImage| {
         let small = image_io::resize_short_side(img, CELL);
         let (w, h) = small.dimensions();
@@ -51,9 +51,12 @@ fn main() -> dinstyle::Result<()> {
             &image_io::fit_style(&style, dinstyle::DEFAULT_STYLE_SIZE),
             &device,
         )?)?;
+        let mut painter = Painter::new(model.clone(), kernels, dinstyle::DEFAULT_STYLE_SIZE)?;
+        let settings = PaintSettings::default();
         for (i, p) in photo_imgs.iter().enumerate() {
-            let painted = stylize(&*engine, &image_io::to_tensor(p, &device)?, &kernels)?;
-            let painted = image_io::from_tensor(&painted)?;
+            let mut painted = p.clone();
+            painter.begin_frame(&settings, (p.width() as usize, p.height() as usize));
+            painter.paint(&settings, Packed::rgb(p), Packed::rgb_mut(&mut painted))?;
             imageops::replace(
                 &mut grid,
                 &cell(&painted),

@@ -10,6 +10,6 @@ if [ ! -f "$TARGET/release/libgstdinstyle.so" ]; then
 fi
 export GST_PLUGIN_PATH="$TARGET/release${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 STYLE=${STYLE:-$ROOT/assets/styles/vangogh_the_night_cafe_1888.webp}
-# Stylize at this shorter side and scale back: a 2-core CPU paints 360p at about 40 fps
-# (benches/RESULTS.md), so a 720p or 1080p camera keeps its frame rate.
-SIZE=${SIZE:-360}
+# Stylize at this shorter side and scale back (the element's default): strokes in proportion to
+# the picture at any resolution, and a 720p or 1080p camera keeps its frame rate on 2 cores.
+SIZE=${SIZE:-288}

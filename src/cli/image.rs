@@ -30,6 +30,11 @@ pub struct ImageArgs {
     /// Longest side to stylize at: larger photos are scaled down first (0 keeps every size).
     #[arg(long, default_value_t = 1024, value_name = "PIXELS")]
     size: u32,
+    /// Stylize at this shorter side and scale back, so that strokes keep their size relative to
+    /// the picture (photos already smaller are painted as they are); 0: at the photo's own size
+    /// (finer strokes).
+    #[arg(long, default_value_t = dinstyle::DEFAULT_PROCESSING_SIZE, value_name = "PIXELS")]
+    processing_size: u32,
     #[command(flatten)]
     engine: super::EngineArgs,
     /// Print only errors.
@@ -124,6 +129,7 @@ fn stylize_file(
     let settings = PaintSettings {
         alpha: controls.alpha,
         preserve_colour: controls.preserve_colour,
+        processing_size: args.processing_size,
         ..PaintSettings::default()
     };
     for event in painter.begin_frame(&settings, size) {

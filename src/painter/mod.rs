@@ -38,7 +38,8 @@ pub struct PaintSettings {
     pub alpha: f64,
     /// Keep each frame's own colours.
     pub preserve_colour: bool,
-    /// Stylize at this shorter side and scale back; 0: the frame's own size.
+    /// Stylize at this shorter side and scale back (frames already smaller are painted as they
+    /// are); 0: the frame's own size, with finer strokes.
     pub processing_size: u32,
     /// Frames over which style, mask-style and alpha changes cross-fade; 0: at once.
     pub transition_frames: u32,
@@ -51,7 +52,7 @@ impl Default for PaintSettings {
         Self {
             alpha: 1.0,
             preserve_colour: false,
-            processing_size: 0,
+            processing_size: crate::DEFAULT_PROCESSING_SIZE,
             transition_frames: 0,
             stability: 0.0,
         }
@@ -328,7 +329,10 @@ impl Painter {
             work_cell.get_or_init(|| {
                 let rgb = input.to_rgb();
                 match scaled {
-                    true => image_io::resize_short_side(&rgb, processing),
+                    true => image_io::resample_rgb(
+                        &rgb,
+                        image_io::short_side_dims(rgb.dimensions(), processing),
+                    ),
                     false => rgb,
                 }
             })
@@ -452,7 +456,7 @@ fn paint_with<'w>(
     let work_size = src.size();
     let dst = FrameOut::Packed(Packed::rgb_mut(&mut painted));
     engine.paint(FrameIn::Packed(src), dst, work_size, prepared, workspace)?;
-    let painted = image_io::resize_to(&painted, (size.0 as u32, size.1 as u32));
+    let painted = image_io::resample_rgb(&painted, (size.0 as u32, size.1 as u32));
     output.write_rgb(&painted);
     Ok(())
 }

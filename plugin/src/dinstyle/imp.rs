@@ -31,7 +31,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 
 const DEFAULT_ALPHA: f64 = 1.0;
 const DEFAULT_DEVICE: &str = "auto";
-const DEFAULT_PROCESSING_SIZE: u32 = 0;
+const DEFAULT_PROCESSING_SIZE: u32 = dinstyle::DEFAULT_PROCESSING_SIZE;
 const DEFAULT_STYLE_SIZE: u32 = dinstyle::DEFAULT_STYLE_SIZE;
 const DEFAULT_TRANSITION_FRAMES: u32 = 0;
 const DEFAULT_STABILITY: f64 = 0.0;
@@ -308,7 +308,7 @@ impl ObjectImpl for DinStyle {
                     .build(),
                 glib::ParamSpecUInt::builder("processing-size")
                     .nick("Processing size")
-                    .blurb("Stylize at this shorter side (pixels) and scale back, so a CPU keeps up with a camera; 0: the frame's own size")
+                    .blurb("Stylize at this shorter side (pixels) and scale back: the strokes keep their size relative to the picture, and a CPU keeps up with a camera; 0: the frame's own size (finer strokes)")
                     .maximum(16384)
                     .default_value(DEFAULT_PROCESSING_SIZE)
                     .mutable_playing()

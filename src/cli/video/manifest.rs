@@ -81,7 +81,7 @@ pub fn files(path: &Path) -> Result<Vec<(usize, PathBuf)>> {
         style: stand_in.clone(),
         controls: crate::StyleControls::default(),
         stability: 0.0,
-        size: 0,
+        size: dinstyle::DEFAULT_PROCESSING_SIZE,
         style_size: dinstyle::DEFAULT_STYLE_SIZE,
     };
     let entries = read(path, &base, Some(&stand_in))?;

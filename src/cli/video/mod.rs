@@ -45,8 +45,9 @@ pub struct VideoArgs {
     /// normalisation statistics (0 = off, 0.9 = strong); restarts on scene cuts.
     #[arg(long, default_value_t = 0.0, value_name = "S", value_parser = stability_range)]
     stability: f64,
-    /// Stylize at this shorter side and scale back (faster); 0: at the video's own size.
-    #[arg(long, default_value_t = 0, value_name = "PIXELS")]
+    /// Stylize at this shorter side and scale back: strokes in proportion to the picture, and
+    /// faster; 0: at the video's own size (finer strokes).
+    #[arg(long, default_value_t = dinstyle::DEFAULT_PROCESSING_SIZE, value_name = "PIXELS")]
     size: u32,
     #[command(flatten)]
     engine: super::EngineArgs,

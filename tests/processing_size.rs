@@ -1,0 +1,67 @@
+//! The processing size: frames larger than it are painted at it and scaled back (the strokes
+//! keep their size relative to the picture), smaller ones are painted as they are.
+
+use std::sync::Arc;
+
+use candle_core::Device;
+use dinstyle::frame::Packed;
+use dinstyle::{image_io, DinModel, PaintSettings, Painter, DEFAULT_PROCESSING_SIZE};
+use image::RgbImage;
+
+fn picture(w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let v = ((x as f32 * 0.13).sin() * (y as f32 * 0.09).cos() * 110.0 + 128.0) as u8;
+        image::Rgb([v, (x / 2) as u8, (250 - y / 2) as u8])
+    })
+}
+
+fn painter() -> Painter {
+    let model = Arc::new(DinModel::bundled(&Device::Cpu).unwrap());
+    let style = image_io::to_tensor(&picture(96, 64), &Device::Cpu).unwrap();
+    let kernels = model.encode_style(&style).unwrap();
+    Painter::new(model, kernels, 256).unwrap()
+}
+
+fn paint(painter: &mut Painter, settings: &PaintSettings, photo: &RgbImage) -> RgbImage {
+    let mut out = photo.clone();
+    painter.begin_frame(settings, (photo.width() as usize, photo.height() as usize));
+    painter
+        .paint(settings, Packed::rgb(photo), Packed::rgb_mut(&mut out))
+        .unwrap();
+    out
+}
+
+fn mean_difference(a: &RgbImage, b: &RgbImage) -> f64 {
+    let sum: u64 = (a.as_raw().iter().zip(b.as_raw()))
+        .map(|(x, y)| x.abs_diff(*y) as u64)
+        .sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+#[test]
+fn larger_frames_are_painted_at_the_processing_size_by_default() {
+    let mut painter = painter();
+    let default = PaintSettings::default();
+    let full_size = PaintSettings {
+        processing_size: 0,
+        ..PaintSettings::default()
+    };
+    assert_eq!(default.processing_size, DEFAULT_PROCESSING_SIZE);
+
+    let large = picture(480, 320);
+    let painted = paint(&mut painter, &default, &large);
+    // The same as painting the photo scaled to a shorter side of 288, then scaling back.
+    let small = image_io::resample_rgb(&large, (432, 288));
+    let by_hand = image_io::resample_rgb(&paint(&mut painter, &full_size, &small), (480, 320));
+    assert_eq!(painted, by_hand);
+    // ... and not the same as painting at full size.
+    let at_full_size = paint(&mut painter, &full_size, &large);
+    assert!(mean_difference(&painted, &at_full_size) > 1.0);
+
+    // Frames already at most that size are painted as they are.
+    let small_frame = picture(300, 200);
+    assert_eq!(
+        paint(&mut painter, &default, &small_frame),
+        paint(&mut painter, &full_size, &small_frame)
+    );
+}
