@@ -52,5 +52,5 @@ pub const DEFAULT_STYLE_SIZE: u32 = 256;
 /// strokes have a fixed size in pixels, learnt on photos of about this size against paintings at
 /// the style size; painting larger frames at this size keeps the strokes in proportion to the
 /// picture, as a painting's own strokes are when it is seen at the picture's size (the held-out
-/// judge at 512 px: style loss 1.43 at 288 against 1.91 at full size, `models/README.md`).
+/// judge at 512 px: style loss 1.41 at 288 against 1.84 at full size, `models/README.md`).
 pub const DEFAULT_PROCESSING_SIZE: u32 = 288;
