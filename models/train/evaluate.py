@@ -93,6 +93,11 @@ class HeldOut:
                 if not (folder / f"{p.stem}.png").exists():
                     save_png(t, folder / f"{p.stem}.png")
 
+    @property
+    def scaled(self):
+        """Photos are painted at the processing size and scaled back (as dinstyle paints them)."""
+        return 0 < self.processing_size < self.photos[0].shape[-1]
+
     def name(self, ci, si):
         """The judge's file name of a pair's picture."""
         return f"{self.photo_paths[ci].stem}__{self.style_paths[si].stem}.png"
@@ -166,9 +171,10 @@ def paint_one(net, held, ci, si, alpha):
         if alpha != 1:  # as dinstyle does: mix with the kernels of the photo itself
             k = mix_kernels([k, net.encode_style(held.photos[ci])], [alpha, 1 - alpha])
         _kernel_cache[key] = k
-    photo, side, p = held.photos[ci], held.photos[ci].shape[-1], held.processing_size
-    if 0 < p < side:  # as dinstyle's processing size: paint smaller, scale back
-        return resize(net.stylize(resize(photo, p), _kernel_cache[key]).clamp(0, 1), side)
+    photo = held.photos[ci]
+    if held.scaled:
+        painted = net.stylize(resize(photo, held.processing_size), _kernel_cache[key]).clamp(0, 1)
+        return resize(painted, photo.shape[-1])
     return net.stylize(photo, _kernel_cache[key]).clamp(0, 1)
 
 
@@ -195,8 +201,7 @@ def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(args.threads)
     held = HeldOut(args.data, args.out, args.photos, args.styles, args.size, args.style_size, args.processing_size)
-    scaled = 0 < args.processing_size < args.size
-    tag = f"{args.size}px-{args.styles}x{args.photos}" + (f"-p{args.processing_size}" if scaled else "")
+    tag = f"{args.size}px-{args.styles}x{args.photos}" + (f"-p{args.processing_size}" if held.scaled else "")
 
     systems = {"photo": lambda ci, si: held.photos[ci],
                "reinhard": lambda ci, si: torch.from_numpy(reinhard(to_hwc(held.photos[ci]), to_hwc(
@@ -221,7 +226,7 @@ def main():
             sheet(args.out / tag / f"{name}.sheet.png", held, folder)
         print(f"{name:<40}" + "  ".join(f"{k}={v:.4f}" for k, v in table[name].items()), flush=True)
     result = {"pairs": args.styles * args.photos, "size": args.size, "style_size": args.style_size,
-              "processing_size": args.processing_size if scaled else 0,
+              "processing_size": args.processing_size if held.scaled else 0,
               "systems": table}
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
