@@ -27,7 +27,7 @@ import data
 import losses
 import temporal
 import vgg
-from model import Config, DINNet
+from model import Config, DINNet, liveness
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[2] / "shared" / "data"
@@ -46,6 +46,8 @@ def parse_args(argv=None):
     ap.add_argument("--resume", action="store_true", help="continue from --ckpt")
     ap.add_argument("--init", type=Path, help="start from an exported model (export.py), e.g. the shipped one, "
                     "at its iteration, with a fresh optimiser")
+    ap.add_argument("--fresh", default="", help="with --init: comma-separated key prefixes of layers "
+                    "that start freshly initialised instead (e.g. dead ones)")
     ap.add_argument("--iters", type=int, default=60000, help="train until this iteration")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--styles-per-batch", type=int, help="distinct styles per batch, each painted on "
@@ -144,10 +146,11 @@ def load_exported(path):
     return net, int(meta.get("iterations", 0))
 
 
-def init_from(path, cfg):
+def init_from(path, cfg, fresh=()):
     """A `cfg` network starting from another model's weights wherever the shapes agree (e.g.
     din-mobile -> din-modulated: the same tensors plus a modulation network). `path`: an exported
-    model (export.py) or a training snapshot (--snapshot-every)."""
+    model (export.py) or a training snapshot (--snapshot-every). Tensors whose keys start with
+    one of `fresh` keep their fresh initialisation (layers to re-learn)."""
     if str(path).endswith(".safetensors"):
         source, it = load_exported(path)
         weights = source.state_dict()
@@ -156,7 +159,8 @@ def init_from(path, cfg):
         weights, it = snap["model"], snap["iteration"]
     net = DINNet(cfg)
     own = net.state_dict()
-    taken = {k: v for k, v in weights.items() if k in own and own[k].shape == v.shape}
+    taken = {k: v for k, v in weights.items()
+             if k in own and own[k].shape == v.shape and not k.startswith(tuple(fresh))}
     if len(taken) < len(own):
         print(f"{len(own) - len(taken)} of {len(own)} tensors not in {path}: fresh", flush=True)
     net.load_state_dict(taken, strict=False)
@@ -253,7 +257,7 @@ def main(argv=None):
         warmup_from, grad_norm_avg = ckpt.get("warmup_from"), ckpt.get("grad_norm_avg")
         print(f"resumed at iteration {it} ({elapsed / 3600:.2f} h so far)", flush=True)
     elif args.init:
-        net, it = init_from(args.init, Config.preset(args.config))
+        net, it = init_from(args.init, Config.preset(args.config), [f for f in args.fresh.split(",") if f])
         net.to(device)
         opt = make_optimizer(net, args.lr, args.param_lr_mult)
         warmup_from, grad_norm_avg = it, None
@@ -305,7 +309,9 @@ def main(argv=None):
         now = time.time()
         if it % args.log_every == 0:
             rate = n / (now - t0)
-            row = {"iter": it, "crop": args.crop, **{k: v / n for k, v in sums.items()}, "it_per_s": rate,
+            # a dead decoder is invisible in the losses (it once held 13 of 16 channels at zero)
+            live = liveness(net, content[:2], net.encode_style(style[:1]))
+            row = {"iter": it, "crop": args.crop, **{k: v / n for k, v in sums.items()}, **live, "it_per_s": rate,
                    "elapsed_h": (elapsed + now - t0) / 3600}
             with open(log_path, "a") as f:
                 f.write(json.dumps(row) + "\n")
