@@ -320,7 +320,7 @@ class DINNet(nn.Module):
         # A fresh network starts as a mid-grey picture. He init all the way to the head gave
         # losses 100x their usual size, and within the first hundred steps out of that the head
         # inputs alive fell from 13 to 9 of 16 (channels held below zero for every input, where
-        # ReLU passes no gradient; see `liveness`); from a flat picture they held at 13-14.
+        # ReLU passes no gradient; see `liveness`); from a flat picture they held at 13-15.
         nn.init.zeros_(self.decoder.head.conv.weight)
         nn.init.constant_(self.decoder.head.conv.bias, 0.5)
         if cfg.modulated_decoder:  # start close to the unmodulated decoder (not at exactly zero:
