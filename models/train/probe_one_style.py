@@ -29,7 +29,7 @@ import losses
 import model as M
 import vgg
 from evaluate import JUDGE, save_png
-from train import DEFAULT_DATA, HERE, init_from, splits
+from train import DEFAULT_DATA, HERE, init_from, key_prefixes, splits
 
 
 def parse_args():
@@ -41,8 +41,8 @@ def parse_args():
     ap.add_argument("--config", default="din-mobile", help="model preset")
     ap.add_argument("--widths", default=None, help="content path channels, e.g. 32,64,128")
     ap.add_argument("--init", default=None, help="start from these weights (else from scratch)")
-    ap.add_argument("--fresh", default="", help="with --init: comma-separated key prefixes of layers "
-                    "that start freshly initialised")
+    ap.add_argument("--fresh", type=key_prefixes, default=[], help="with --init: comma-separated key "
+                    "prefixes of layers that start freshly initialised")
     ap.add_argument("--style-weight", type=float, default=10, help="content + w * style")
     ap.add_argument("--loss", default="adain", help="loss layers (losses.LossLayers preset)")
     ap.add_argument("--octaves", type=int, default=1, help="the style loss is the mean over this many "
@@ -119,8 +119,7 @@ def main():
     cfg = M.Config.preset(a.config)
     if a.widths:
         cfg.widths = tuple(int(x) for x in a.widths.split(","))
-    fresh = [f for f in a.fresh.split(",") if f]
-    net = init_from(a.init, cfg, fresh)[0] if a.init else M.DINNet(cfg)
+    net = init_from(a.init, cfg, a.fresh)[0] if a.init else M.DINNet(cfg)
     per_frame = sum(p.numel() for n, p in net.named_parameters()
                     if n.startswith(("content_encoder", "decoder")))
     print(f"per-frame parameters {per_frame}", flush=True)

@@ -46,8 +46,8 @@ def parse_args(argv=None):
     ap.add_argument("--resume", action="store_true", help="continue from --ckpt")
     ap.add_argument("--init", type=Path, help="start from an exported model (export.py), e.g. the shipped one, "
                     "at its iteration, with a fresh optimiser")
-    ap.add_argument("--fresh", default="", help="with --init: comma-separated key prefixes of layers "
-                    "that start freshly initialised instead (e.g. dead ones)")
+    ap.add_argument("--fresh", type=key_prefixes, default=[], help="with --init: comma-separated key "
+                    "prefixes of layers that start freshly initialised instead (e.g. dead ones)")
     ap.add_argument("--iters", type=int, default=60000, help="train until this iteration")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--styles-per-batch", type=int, help="distinct styles per batch, each painted on "
@@ -144,6 +144,11 @@ def load_exported(path):
     net = DINNet(Config.from_dict(json.loads(meta["config"])))
     net.load_state_dict(state)
     return net, int(meta.get("iterations", 0))
+
+
+def key_prefixes(text):
+    """`--fresh`'s value: comma-separated checkpoint key prefixes."""
+    return [p for p in text.split(",") if p]
 
 
 def init_from(path, cfg, fresh=()):
@@ -257,7 +262,7 @@ def main(argv=None):
         warmup_from, grad_norm_avg = ckpt.get("warmup_from"), ckpt.get("grad_norm_avg")
         print(f"resumed at iteration {it} ({elapsed / 3600:.2f} h so far)", flush=True)
     elif args.init:
-        net, it = init_from(args.init, Config.preset(args.config), [f for f in args.fresh.split(",") if f])
+        net, it = init_from(args.init, Config.preset(args.config), args.fresh)
         net.to(device)
         opt = make_optimizer(net, args.lr, args.param_lr_mult)
         warmup_from, grad_norm_avg = it, None
