@@ -16,6 +16,8 @@ use gst::prelude::*;
 /// What a soak measured: one row per sample.
 pub struct Sample {
     pub seconds: f64,
+    /// The interval's peak, read at every poll: a point sample can miss what a short-lived
+    /// state (a mask, a cross-fade) holds, and then a later sample reads it as growth.
     pub rss_mib: f64,
     pub fps: f64,
     pub change: String,
@@ -24,7 +26,8 @@ pub struct Sample {
 pub struct Soak {
     pub duration: Duration,
     pub interval: Duration,
-    /// Samples before this are the warm-up (model, styles, caches, buffer pools settle).
+    /// Samples before this are the warm-up (model, styles, caches, buffer pools settle). At least
+    /// one pass of the schedule, so that its peak has seen every state the later samples see.
     pub warm_up: Duration,
     /// Growth allowed after the warm-up, in MiB.
     pub tolerance_mib: f64,
@@ -107,6 +110,14 @@ impl Soak {
                 None
             });
         let changes = schedule(dir.path());
+        let change_every = self.interval / 5;
+        if self.warm_up < change_every * changes.len() as u32 {
+            return Err(format!(
+                "a warm-up of {:?} does not see the whole schedule ({:?})",
+                self.warm_up,
+                change_every * changes.len() as u32
+            ));
+        }
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|e| e.to_string())?;
@@ -114,9 +125,9 @@ impl Soak {
         let start = Instant::now();
         let mut samples = Vec::new();
         let (mut next_sample, mut counted) = (self.interval, 0);
-        let change_every = self.interval / 5;
         let mut next_change = change_every;
         let mut last_change = String::new();
+        let mut interval_peak = f64::NAN;
         let result = loop {
             if let Some(msg) = bus.timed_pop_filtered(
                 gst::ClockTime::from_mseconds(50),
@@ -125,6 +136,7 @@ impl Soak {
                 break Err(format!("the pipeline stopped: {msg:?}"));
             }
             let now = start.elapsed();
+            interval_peak = interval_peak.max(rss_mib());
             if now >= next_change {
                 let (name, value) =
                     &changes[(now.as_millis() / change_every.as_millis()) as usize % changes.len()];
@@ -139,7 +151,7 @@ impl Soak {
                 let total = frames.load(Ordering::Relaxed);
                 let sample = Sample {
                     seconds: now.as_secs_f64(),
-                    rss_mib: rss_mib(),
+                    rss_mib: std::mem::replace(&mut interval_peak, f64::NAN),
                     fps: (total - counted) as f64 / self.interval.as_secs_f64(),
                     change: last_change.clone(),
                 };
@@ -160,14 +172,12 @@ impl Soak {
 
     /// Memory after the warm-up against the warm-up's peak: `Err` says how much it grew.
     pub fn check(&self, samples: &[Sample]) -> Result<String, String> {
-        let warm = self.warm_up.as_secs_f64();
+        // by count, not by time stamp: the sample due at the warm-up's end is taken a poll late
+        let warm = (self.warm_up.as_secs_f64() / self.interval.as_secs_f64()).round() as usize;
         let peak =
             |it: &mut dyn Iterator<Item = &Sample>| it.map(|s| s.rss_mib).fold(f64::NAN, f64::max);
-        let warm_peak = peak(&mut samples.iter().filter(|s| s.seconds <= warm));
-        let later = samples
-            .iter()
-            .filter(|s| s.seconds > warm)
-            .collect::<Vec<_>>();
+        let warm_peak = peak(&mut samples.iter().take(warm));
+        let later = samples.iter().skip(warm).collect::<Vec<_>>();
         if later.is_empty() || warm_peak.is_nan() {
             return Err("too short: no samples after the warm-up".into());
         }
@@ -207,7 +217,7 @@ fn main() {
     let soak = Soak {
         duration: Duration::from_secs(seconds),
         interval: Duration::from_secs(10),
-        warm_up: Duration::from_secs((seconds / 10).clamp(30, 300)),
+        warm_up: Duration::from_secs((seconds / 10).clamp(40, 300)),
         tolerance_mib: 8.0,
     };
     let mut file = std::fs::File::create(&out).expect("create the results file");
