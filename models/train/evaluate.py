@@ -85,7 +85,9 @@ class HeldOut:
         self.photos = [sq(p, size) for p in self.photo_paths]
         self.styles = [sq(p, size) for p in self.style_paths]  # what the judge compares with
         self.style_inputs = [sq(p, style_size) for p in self.style_paths]  # what the model encodes
-        self.content_dir, self.style_dir = out / "content", out / "style"
+        # one pair of reference folders per size: the judge compares with these, and a folder
+        # reused by a run at another size would hold the other size's pictures
+        self.content_dir, self.style_dir = out / f"content-{size}px", out / f"style-{size}px"
         for folder, images, paths in ((self.content_dir, self.photos, self.photo_paths),
                                       (self.style_dir, self.styles, self.style_paths)):
             folder.mkdir(parents=True, exist_ok=True)
