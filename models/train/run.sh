@@ -10,13 +10,13 @@
 # `--octaves 2`; relu4_1 content; style weight 10) and all learning rates 1e-4; 4. the revival
 # (models/README.md, "the decoder was dead"): the base network's content and style encoders are
 # kept and the DIN weight and bias networks and the decoder start afresh (`--fresh`), trained at
-# 2e-4 with the temporal regulariser at 30, first with identity weight 1 (to 19,143), then 10 (to
-# 20,318), then 20 (to 21,243, then a cosine decay to 5 % over 1,000 iterations); 5. the judge's numbers on the
-# held-out split (../shared/judge); 6. export of the model and of the Rust parity fixture.
-# Each phase resumes the checkpoint of the one before (an interrupted run resumes where it
-# stopped). Four styles per batch of eight throughout. Data: ../shared/data beside the checkout
-# (override with DATA=...). Trains on CUDA when PyTorch sees a GPU, else on the CPU (about 10
-# hours on 2 cores).
+# 2e-4 with the temporal regulariser at 30, first with identity weight 1 (to 19,143), then 10
+# (to 20,318), then 20 (to 21,243, then a cosine decay to 5 % over 1,000 iterations); 5. the
+# judge's numbers on the held-out split (../shared/judge); 6. export of the model and of the
+# Rust parity fixture. Each phase resumes the checkpoint of the one before (an interrupted run
+# resumes where it stopped). Four styles per batch of eight throughout. Data: ../shared/data
+# beside the checkout (override with DATA=...). Trains on CUDA when PyTorch sees a GPU, else on
+# the CPU (about 12.5 hours on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")"
 DATA=${DATA:-$(cd ../../.. && pwd)/shared/data}
@@ -51,9 +51,9 @@ if [ "$(iteration "$CKPT")" -eq 0 ]; then
     INIT_ARGS=()
     phase "$BASE_CKPT" 3000 64 128 "${BASE[@]}"
     phase "$BASE_CKPT" 17750 128 256 "${BASE[@]}" --decay-from 16250
-    "$PY" export.py --ckpt "$BASE_CKPT" -o runs/base.safetensors
+    "$PY" export.py --ckpt "$BASE_CKPT" -o "${BASE_CKPT%.ckpt}.safetensors"
 fi
-INIT_ARGS=(--init runs/base.safetensors --fresh din1,din2,din3,decoder)
+INIT_ARGS=(--init "${BASE_CKPT%.ckpt}.safetensors" --fresh din1,din2,din3,decoder)
 phase "$CKPT" 19143 128 256 "${REVIVED[@]}" --identity-weight 1
 phase "$CKPT" 20318 128 256 "${REVIVED[@]}" --identity-weight 10
 phase "$CKPT" 21243 128 256 "${REVIVED[@]}" --identity-weight 20

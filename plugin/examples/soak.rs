@@ -111,11 +111,11 @@ impl Soak {
             });
         let changes = schedule(dir.path());
         let change_every = self.interval / 5;
-        if self.warm_up < change_every * changes.len() as u32 {
+        let schedule_pass = change_every * changes.len() as u32;
+        if self.warm_up < schedule_pass {
             return Err(format!(
-                "a warm-up of {:?} does not see the whole schedule ({:?})",
-                self.warm_up,
-                change_every * changes.len() as u32
+                "a warm-up of {:?} does not see the whole schedule ({schedule_pass:?})",
+                self.warm_up
             ));
         }
         pipeline
