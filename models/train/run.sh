@@ -15,9 +15,9 @@
 # cosine cycle from those weights with a fresh optimiser (100 warm-up iterations at 2e-4, then a
 # decay to 5 % by 23,493); 6. the judge's numbers on the held-out split (../shared/judge); 7.
 # export of the model and of the Rust parity fixture. Each phase resumes the checkpoint of the
-# one before (an interrupted run resumes where it stopped). Four styles per batch of eight throughout. Data: ../shared/data
-# beside the checkout (override with DATA=...). Trains on CUDA when PyTorch sees a GPU, else on
-# the CPU (about 13.7 hours on 2 cores).
+# one before (an interrupted run resumes where it stopped). Four styles per batch of eight
+# throughout. Data: ../shared/data beside the checkout (override with DATA=...). Trains on CUDA
+# when PyTorch sees a GPU, else on the CPU (about 13.7 hours on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")"
 DATA=${DATA:-$(cd ../../.. && pwd)/shared/data}
