@@ -8,7 +8,8 @@ The network of the paper's Fig. 4, with the choices the paper leaves open writte
   scale and applies the style's dynamic 1x1 convolution; the 1/4 one starts the decoder, the
   others are added into the decoder at their scale;
 * decoder: two residual blocks, then 1x1 conv -> bilinear x2 -> depthwise 3x3 per level (upsample
-  then conv: no checkerboard), reflect-padded 3x3 head;
+  then conv: no checkerboard), optionally residual blocks at full resolution, reflect-padded
+  3x3 (or larger) head;
 * style encoder (runs once per style): plain 3x3 convs, 32-256 channels, down to 1/16, trained
   from scratch; each DIN layer has a weight network and a bias network (two convs + adaptive
   average pooling, so any style size works) reading its last feature map;
@@ -67,6 +68,12 @@ class Config:
     # style. A slope gives dead units a gradient back. The DIN networks' slopes start at 0 (the
     # ReLU networks they may be grown from), the modulation network's at 0.25.
     param_prelu: bool = False
+    # Per-frame capacity where the strokes are drawn: depthwise-separable residual blocks at full
+    # resolution before the head, and the head's kernel side (odd). A new block's last 1x1 conv
+    # starts at zero and a smaller head sits in the centre of a larger one (`grow_kernel`), so a
+    # network grown from one without them starts as the same function.
+    full_res_blocks: int = 0
+    head_kernel: int = 3
 
     @staticmethod
     def preset(name):
@@ -78,6 +85,11 @@ class Config:
             "din-paint": Config(style_taps=(1, 2, 4), bias_only_dins=(1,)),
             "din-paint-coarse": Config(style_taps=(1, 2, 4), bias_only_dins=(1, 2)),
             "din-modulated": Config(style_taps=(1, 2, 4), modulated_decoder=True, param_prelu=True),
+            # din-modulated with a third more per-frame work at full resolution, two ways
+            "din-modulated-block5": Config(style_taps=(1, 2, 4), modulated_decoder=True, param_prelu=True,
+                                           full_res_blocks=1, head_kernel=5),
+            "din-modulated-head7": Config(style_taps=(1, 2, 4), modulated_decoder=True, param_prelu=True,
+                                          head_kernel=7),
         }
         if name not in presets:
             raise ValueError(f"unknown preset {name!r}; known: {', '.join(presets)}")
@@ -162,14 +174,15 @@ class ContentEncoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, widths):
+    def __init__(self, widths, full_res_blocks=0, head_kernel=3):
         super().__init__()
         c1, c2, c3 = widths
         self.res1 = ResidualBlock(c3)
         self.res2 = ResidualBlock(c3)
         self.up1 = UpBlock(c3, c2)
         self.up2 = UpBlock(c2, c1)
-        self.head = ReflectConv(c1, 3, 3)
+        self.full_res = nn.Sequential(*(ResidualBlock(c1) for _ in range(full_res_blocks)))
+        self.head = ReflectConv(c1, 3, head_kernel)
 
     def modulated_convs(self):
         """The convs a modulated decoder scales and shifts, in the order of the modulation vector."""
@@ -194,7 +207,7 @@ class Decoder(nn.Module):
         try:
             x = self.res2(self.res1(s3))
             x = self.up1(x) + s2
-            x = self.up2(F.relu(x)) + s1
+            x = self.full_res(self.up2(F.relu(x)) + s1)
             return self.head(F.relu(x))
         finally:
             for h in hooks:
@@ -309,7 +322,7 @@ class DINNet(nn.Module):
         self.style_encoder = StyleEncoder(cfg.style_widths)
         din = lambda c, cs: DIN(c, cs, cfg.hidden, cfg.din_mode, cfg.din_groups, cfg.param_prelu)
         self.din1, self.din2, self.din3 = din(c1, cs[0]), din(c2, cs[1]), din(c3, cs[2])
-        self.decoder = Decoder(cfg.widths)
+        self.decoder = Decoder(cfg.widths, cfg.full_res_blocks, cfg.head_kernel)
         if cfg.modulated_decoder:
             channels = sum(c.out_channels for c in self.decoder.modulated_convs())
             # scale and shift of every modulated channel, from the deepest style level
@@ -323,6 +336,9 @@ class DINNet(nn.Module):
         # ReLU passes no gradient; see `liveness`); from a flat picture they held at 13-15.
         nn.init.zeros_(self.decoder.head.conv.weight)
         nn.init.constant_(self.decoder.head.conv.bias, 0.5)
+        for block in self.decoder.full_res:  # start as the identity
+            nn.init.zeros_(block.conv2.pw.weight)
+            nn.init.zeros_(block.conv2.pw.bias)
         if cfg.modulated_decoder:  # start close to the unmodulated decoder (not at exactly zero:
             # its hidden units would get no gradient until the last layer grew)
             nn.init.normal_(self.modulation_net[2].weight, std=1e-3)
@@ -406,6 +422,18 @@ def liveness(net, content, kernels):
     firing = (seen["head"] > 0).float().mean(dim=(0, 2, 3))
     return {"alive": (firing >= 0.01).float().mean().item(),
             "coarse": (seen["up2"].abs().mean() / seen["din1"].abs().mean().clamp_min(1e-8)).item()}
+
+
+def grow_kernel(weight, shape):
+    """A conv weight with a smaller odd kernel placed in the centre of `shape`'s, zeros around:
+    with reflection padding of half the kernel, the larger conv computes the same picture."""
+    (co, ci, kh, kw), (h, w) = shape, weight.shape[2:]
+    if weight.shape[:2] != (co, ci) or (kh - h) % 2 or (kw - w) % 2 or kh < h or kw < w:
+        raise ValueError(f"cannot grow a {tuple(weight.shape)} kernel to {tuple(shape)}")
+    out = weight.new_zeros(shape)
+    dh, dw = (kh - h) // 2, (kw - w) // 2
+    out[:, :, dh:dh + h, dw:dw + w] = weight
+    return out
 
 
 def padded_size(n):

@@ -27,7 +27,7 @@ import data
 import losses
 import temporal
 import vgg
-from model import Config, DINNet, liveness
+from model import Config, DINNet, grow_kernel, liveness
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[2] / "shared" / "data"
@@ -153,7 +153,8 @@ def key_prefixes(text):
 
 def init_from(path, cfg, fresh=()):
     """A `cfg` network starting from another model's weights wherever the shapes agree (e.g.
-    din-mobile -> din-modulated: the same tensors plus a modulation network). `path`: an exported
+    din-mobile -> din-modulated: the same tensors plus a modulation network), and with a larger
+    head grown from the smaller one (`model.grow_kernel`). `path`: an exported
     model (export.py) or a training snapshot (--snapshot-every). Tensors whose keys start with
     one of `fresh` keep their fresh initialisation (layers to re-learn)."""
     if str(path).endswith(".safetensors"):
@@ -166,6 +167,9 @@ def init_from(path, cfg, fresh=()):
     own = net.state_dict()
     taken = {k: v for k, v in weights.items()
              if k in own and own[k].shape == v.shape and not k.startswith(tuple(fresh))}
+    head = "decoder.head.conv.weight"  # a larger head starts as the smaller one
+    if head in weights and head not in taken and not head.startswith(tuple(fresh)):
+        taken[head] = grow_kernel(weights[head], own[head].shape)
     if len(taken) < len(own):
         print(f"{len(own) - len(taken)} of {len(own)} tensors not in {path}: fresh", flush=True)
     net.load_state_dict(taken, strict=False)

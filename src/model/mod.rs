@@ -73,6 +73,17 @@ pub struct Config {
     /// PReLU instead of ReLU in the weight, bias and modulation networks.
     #[serde(default)]
     pub param_prelu: bool,
+    /// Residual blocks at full resolution before the head, and the head's kernel side
+    /// (`model.Config`, training experiments so far). These engines run neither: a model with
+    /// them is refused rather than run without them.
+    #[serde(default)]
+    pub full_res_blocks: usize,
+    #[serde(default = "default_head_kernel")]
+    pub head_kernel: usize,
+}
+
+fn default_head_kernel() -> usize {
+    3
 }
 
 fn default_modulation_hidden() -> usize {
@@ -103,6 +114,8 @@ impl Config {
             modulation_hidden: default_modulation_hidden(),
             modulation_bound: default_modulation_bound(),
             param_prelu: false,
+            full_res_blocks: 0,
+            head_kernel: default_head_kernel(),
         }
     }
 
@@ -140,6 +153,14 @@ impl Config {
             || (self.modulated_decoder && self.modulation_hidden == 0)
         {
             return Err(format!("empty layer in {self:?}"));
+        }
+        if self.full_res_blocks != 0 || self.head_kernel != 3 {
+            return Err(format!(
+                "the model has {} full-resolution decoder blocks and a {k}x{k} head; this dinstyle \
+                 runs models with none and a 3x3 head",
+                self.full_res_blocks,
+                k = self.head_kernel
+            ));
         }
         if let Some(t) = self
             .style_taps
@@ -505,5 +526,26 @@ mod tests {
         cfg.din_mode = DinMode::Group;
         cfg.din_groups = 3;
         assert!(cfg.validate().is_err());
+    }
+
+    #[test]
+    fn layers_the_engines_lack_are_refused() {
+        // a config as `model.Config.preset("din-modulated-head7")` exports it
+        let mut json = serde_json::to_value(Config::din_modulated()).unwrap();
+        json["head_kernel"] = 7.into();
+        let cfg: Config = serde_json::from_value(json).unwrap();
+        assert!(cfg.validate().unwrap_err().contains("7x7 head"));
+        let cfg = Config {
+            full_res_blocks: 1,
+            ..Config::din_modulated()
+        };
+        assert!(cfg.validate().is_err());
+        // files exported before these fields existed read as the layers the engines run
+        let mut json = serde_json::to_value(Config::din_mobile()).unwrap();
+        json.as_object_mut().unwrap().remove("head_kernel");
+        json.as_object_mut().unwrap().remove("full_res_blocks");
+        let cfg: Config = serde_json::from_value(json).unwrap();
+        assert_eq!(cfg, Config::din_mobile());
+        assert!(cfg.validate().is_ok());
     }
 }
