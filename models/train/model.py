@@ -22,7 +22,7 @@ The network of the paper's Fig. 4, with the choices the paper leaves open writte
 Images are RGB in [0, 1], NCHW. Module names are the checkpoint keys the Rust port reads.
 """
 
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace
 
 import torch
 import torch.nn as nn
@@ -77,6 +77,7 @@ class Config:
 
     @staticmethod
     def preset(name):
+        modulated = Config(style_taps=(1, 2, 4), modulated_decoder=True, param_prelu=True)
         presets = {
             "din-mobile": Config(style_taps=(1, 2, 4)),
             "din-mobile-group": Config(style_taps=(1, 2, 4), din_mode="group"),
@@ -84,12 +85,10 @@ class Config:
             "din-mobile-deep-taps": Config(),  # every DIN reads the deepest level: learns no hue
             "din-paint": Config(style_taps=(1, 2, 4), bias_only_dins=(1,)),
             "din-paint-coarse": Config(style_taps=(1, 2, 4), bias_only_dins=(1, 2)),
-            "din-modulated": Config(style_taps=(1, 2, 4), modulated_decoder=True, param_prelu=True),
+            "din-modulated": modulated,
             # din-modulated with a third more per-frame work at full resolution, two ways
-            "din-modulated-block5": Config(style_taps=(1, 2, 4), modulated_decoder=True, param_prelu=True,
-                                           full_res_blocks=1, head_kernel=5),
-            "din-modulated-head7": Config(style_taps=(1, 2, 4), modulated_decoder=True, param_prelu=True,
-                                          head_kernel=7),
+            "din-modulated-block5": replace(modulated, full_res_blocks=1, head_kernel=5),
+            "din-modulated-head7": replace(modulated, head_kernel=7),
         }
         if name not in presets:
             raise ValueError(f"unknown preset {name!r}; known: {', '.join(presets)}")
