@@ -25,6 +25,7 @@ PY=${VENV:-.venv}/bin/python
 BASE_CKPT=${BASE_CKPT:-runs/base.ckpt}
 CKPT=${CKPT:-runs/din.ckpt}
 CYCLE_CKPT=${CYCLE_CKPT:-runs/cycle.ckpt}
+STRUCTURE_CKPT=${STRUCTURE_CKPT:-runs/structure.ckpt}
 BASE=(--loss balanced --octaves 2 --style-weight 10 --identity-weight 1 --temporal-weight 0 --param-lr-mult 1
       --styles-per-batch 4)
 REVIVED=(--loss balanced --octaves 2 --style-weight 10 --temporal-weight 30 --param-lr-mult 1 --lr 2e-4
@@ -46,7 +47,7 @@ phase() {  # phase CKPT UNTIL CROP STYLE_SIZE [train.py options; --init ... for 
     [ "$done" -ge "$2" ] && return 0
     local start=()
     if [ "$done" -gt 0 ]; then start=(--resume); else start=(${INIT_ARGS[@]+"${INIT_ARGS[@]}"}); fi
-    "$PY" train.py --data "$DATA" --config din-mobile --ckpt "$1" "${start[@]}" \
+    "$PY" train.py --data "$DATA" --config "${CONFIG:-din-mobile}" --ckpt "$1" "${start[@]}" \
         --iters "$2" --crop "$3" --style-size "$4" "${@:5}"
 }
 if [ "$(iteration "$CKPT")" -eq 0 ]; then
@@ -65,6 +66,12 @@ if [ "$(iteration "$CYCLE_CKPT")" -eq 0 ]; then
 fi
 INIT_ARGS=(--init "${CKPT%.ckpt}.safetensors")
 phase "$CYCLE_CKPT" 23493 128 256 "${REVIVED[@]}" --identity-weight 20 --decay-from 22243
+if [ "$(iteration "$STRUCTURE_CKPT")" -eq 0 ]; then
+    "$PY" export.py --ckpt "$CYCLE_CKPT" -o "${CYCLE_CKPT%.ckpt}.safetensors"
+fi
+INIT_ARGS=(--init "${CYCLE_CKPT%.ckpt}.safetensors")
+CONFIG=din-modulated phase "$STRUCTURE_CKPT" 24493 128 256 "${REVIVED[@]}" --identity-weight 20 \
+    --decay-from 23493 --structure-weight 150 --structure-pool 2 --style-weight 40
 
-"$PY" evaluate.py --data "$DATA" --ckpt "$CYCLE_CKPT" --out runs/judged --sheet --json runs/judged.json
-"$PY" export.py --ckpt "$CYCLE_CKPT" -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors
+"$PY" evaluate.py --data "$DATA" --ckpt "$STRUCTURE_CKPT" --out runs/judged --sheet --json runs/judged.json
+"$PY" export.py --ckpt "$STRUCTURE_CKPT" -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors

@@ -68,6 +68,10 @@ def parse_args(argv=None):
     ap.add_argument("--loss", default="johnson", help="loss layers: johnson, adain or balanced (losses.LossLayers)")
     ap.add_argument("--octaves", type=int, default=1, help="the style loss is the mean over this many "
                     "scales of the painting and the style: as they are, shrunk 2x, 4x ... (larger strokes)")
+    ap.add_argument("--structure-weight", type=float, default=0.0, help="weight of the Laplacian "
+                    "structure loss on luma (losses.structure_loss); 0: off")
+    ap.add_argument("--structure-pool", type=int, default=2, help="box pooling before the structure "
+                    "loss's Laplacian: the scale of the structure it keeps")
     ap.add_argument("--identity-weight", type=float, default=10.0, help="weight of the L1 identity loss")
     ap.add_argument("--temporal-weight", type=float, default=0.0,
                     help="weight of the temporal regulariser (temporal.py; 0: off)")
@@ -225,10 +229,12 @@ def train_step(net, loss_net, content, style, style_stats, args, gen):
     l_content = losses.content_loss(out_feats[args.loss_layers.all().index(args.loss_layers.content)], content_feat)
     l_style = losses.octave_style_loss([out_feats] + octave_feats, style_stats, args.loss_layers.style_weights)
     l_identity = F.l1_loss(identity.float(), content) if identity is not None else torch.zeros(())
+    l_structure = losses.structure_loss(out, content, args.structure_pool)
     total = (args.content_weight * l_content + args.style_weight * l_style
-             + args.identity_weight * l_identity + args.temporal_weight * l_temporal)
+             + args.identity_weight * l_identity + args.temporal_weight * l_temporal
+             + args.structure_weight * l_structure)
     return total, {"content": l_content.item(), "style": l_style.item(), "identity": l_identity.item(),
-                   "temporal": l_temporal.item()}
+                   "temporal": l_temporal.item(), "structure": l_structure.item()}
 
 
 def save(path, net, opt, it, gen, args, elapsed, warmup_from=None, grad_norm_avg=None):

@@ -154,9 +154,10 @@ fn file_pipelines_keep_every_frame() {
     let s = styles();
     let p = launch(&format!(
         "videotestsrc num-buffers=12 ! video/x-raw,format=RGB,width=40,height=30 \
-         ! dinstyle style={} ! fakesink name=sink",
+         ! dinstyle style={} ! fakesink name=sink sync=false",
         s.blue.display()
     ));
+    // without sync: against the clock, QoS may drop late frames on a busy machine (as it should)
     assert_eq!(count_frames(&p), 12);
 }
 
@@ -218,7 +219,9 @@ fn flushing_seek_then_eos() {
 }
 
 /// A real clip from ../shared/data/video, when that folder exists (it is not ours to commit):
-/// decoded, painted at a processing size, every frame counted.
+/// decoded, painted at a processing size, every frame counted. The sink does not sync: a file
+/// played against the clock lets QoS drop late frames on a busy machine, and this test must not
+/// depend on the machine's speed.
 #[test]
 fn real_clip_when_available() {
     let clip =
@@ -236,7 +239,7 @@ fn real_clip_when_available() {
         };
         count_frames(&launch(&format!(
             "filesrc location={} ! decodebin ! videoconvert ! videoscale \
-             ! video/x-raw,width=160,height=90 {element}! fakesink name=sink",
+             ! video/x-raw,width=160,height=90 {element}! fakesink name=sink sync=false",
             clip.display()
         )))
     };
