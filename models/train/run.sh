@@ -13,7 +13,8 @@
 # 2e-4 with the temporal regulariser at 30, first with identity weight 1 (to 19,143), then 10
 # (to 20,318), then 20 (to 21,243, then a cosine decay to 5 % over 1,000 iterations); 5. a second
 # cosine cycle from those weights with a fresh optimiser (100 warm-up iterations at 2e-4, then a
-# decay to 5 % by 23,493); 6. the judge's numbers on the held-out split (../shared/judge); 7.
+# decay to 5 % by 23,493); 5b. the style-modulated decoder grown from those weights with the
+# Laplacian structure term (weight 150) and style weight 40, 1,000 iterations to 24,493; 6. the judge's numbers on the held-out split (../shared/judge); 7.
 # export of the model and of the Rust parity fixture. Each phase resumes the checkpoint of the
 # one before (an interrupted run resumes where it stopped). Four styles per batch of eight
 # throughout. Data: ../shared/data beside the checkout (override with DATA=...). Trains on CUDA
