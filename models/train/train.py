@@ -88,6 +88,9 @@ def parse_args(argv=None):
     ap.add_argument("--bench", type=int, default=0, help="time N steps (after 2 warm-up steps) with these "
                     "options, print it/s and exit without writing anything")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop this run (with a checkpoint) after this many minutes; 0: no limit")
+    ap.add_argument("--fit-minutes", type=float, default=0, help="set --iters from the speed of the first "
+                    "steps so that the run (and its --decay-from cosine) ends after about this many minutes "
+                    "(a lease on a GPU machine); the iterations chosen are printed; 0: keep --iters")
     args = ap.parse_args(argv)
     args.styles_per_batch = args.styles_per_batch or args.batch
     if args.batch % args.styles_per_batch:
@@ -252,6 +255,7 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     device = pick_device(args.device)
+    torch.backends.cudnn.benchmark = True  # fixed shapes: pick the fastest convolution once
     loss_net = vgg.load(args.vgg).use_channels_last().to(device)
     content_train, _, style_train, _ = splits(args.data)
     print(f"{len(content_train)} content photos, {len(style_train)} styles for training on {device}", flush=True)
@@ -288,6 +292,7 @@ def main(argv=None):
     t0 = t_save = run_start = time.time()
     sums, n = {}, 0
     bench_steps = 0
+    fit_from = it + 10  # the speed is timed from here (the first steps warm up caches and kernels)
     while it < args.iters:
         idx = torch.randint(len(styles["images"]), (args.styles_per_batch,), generator=gen)
         style = (styles["images"][idx].float() / 255.0).to(device)
@@ -310,6 +315,12 @@ def main(argv=None):
         it += 1
         if not math.isfinite(total.item()):
             raise SystemExit(f"loss is {total.item()} at iteration {it}")
+        if args.fit_minutes and it == fit_from:
+            t_fit = time.time()
+        elif args.fit_minutes and it == fit_from + 40:
+            left_s = args.fit_minutes * 60 - (time.time() - run_start)
+            args.iters = it + max(1, int(0.95 * left_s * 40 / (time.time() - t_fit)))
+            print(f"--fit-minutes {args.fit_minutes}: --iters {args.iters}", flush=True)
         if args.bench:
             bench_steps += 1
             if bench_steps == 2:  # warm-up done
@@ -336,7 +347,7 @@ def main(argv=None):
             elapsed += now - t0
             t0, sums, n = now, {}, 0
         stop = args.max_minutes and (now - run_start) / 60 >= args.max_minutes
-        if now - t_save > args.save_every_min * 60 or it == args.iters or stop:
+        if now - t_save > args.save_every_min * 60 or it >= args.iters or stop:
             save(args.ckpt, net, opt, it, gen, args, elapsed + now - t0, warmup_from, grad_norm_avg)
             t_save = now
         if args.snapshot_every and it % args.snapshot_every == 0:  # for judging against iterations

