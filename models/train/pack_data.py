@@ -34,17 +34,19 @@ def main(argv=None):
         step = len(style_train) / args.styles
         style_train = [style_train[int(i * step)] for i in range(args.styles)]
     jobs = [(p, args.content_side) for p in content_train] + [(p, args.style_side) for p in style_train]
-    for path, side in jobs:
+    def dest_of(path):
         dest = args.out / path.relative_to(args.data)
         dest.parent.mkdir(parents=True, exist_ok=True)
+        return dest
+
+    for path, side in jobs:
+        dest = dest_of(path)
         im = data.load_rgb(path)
         if min(im.size) > side:
             im = data.resize_short(im, side)
         im.save(dest, "WEBP", quality=args.quality, method=6)
     for path in content_val + style_val:
-        dest = args.out / path.relative_to(args.data)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(b"")
+        dest_of(path).write_bytes(b"")
     print(f"{len(jobs)} training images and {len(content_val) + len(style_val)} held-out names -> {args.out}")
 
 
