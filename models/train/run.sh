@@ -14,11 +14,13 @@
 # (to 20,318), then 20 (to 21,243, then a cosine decay to 5 % over 1,000 iterations); 5. a second
 # cosine cycle from those weights with a fresh optimiser (100 warm-up iterations at 2e-4, then a
 # decay to 5 % by 23,493); 5b. the style-modulated decoder grown from those weights with the
-# Laplacian structure term (weight 150) and style weight 40, 1,000 iterations to 24,493; 6. the judge's numbers on the held-out split (../shared/judge); 7.
+# Laplacian structure term (weight 150) and style weight 40, 1,000 iterations to 24,493; 5c. one
+# more cosine cycle from those weights with a fresh optimiser, structure 400, style 160 and
+# identity 60, to 26,841; 6. the judge's numbers on the held-out split (../shared/judge); 7.
 # export of the model and of the Rust parity fixture. Each phase resumes the checkpoint of the
 # one before (an interrupted run resumes where it stopped). Four styles per batch of eight
 # throughout. Data: ../shared/data beside the checkout (override with DATA=...). Trains on CUDA
-# when PyTorch sees a GPU, else on the CPU (about 13.7 hours on 2 cores).
+# when PyTorch sees a GPU, else on the CPU (about 15 hours on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")"
 DATA=${DATA:-$(cd ../../.. && pwd)/shared/data}
@@ -27,6 +29,7 @@ BASE_CKPT=${BASE_CKPT:-runs/base.ckpt}
 CKPT=${CKPT:-runs/din.ckpt}
 CYCLE_CKPT=${CYCLE_CKPT:-runs/cycle.ckpt}
 STRUCTURE_CKPT=${STRUCTURE_CKPT:-runs/structure.ckpt}
+PAINT_CKPT=${PAINT_CKPT:-runs/paint.ckpt}
 BASE=(--loss balanced --octaves 2 --style-weight 10 --identity-weight 1 --temporal-weight 0 --param-lr-mult 1
       --styles-per-batch 4)
 REVIVED=(--loss balanced --octaves 2 --style-weight 10 --temporal-weight 30 --param-lr-mult 1 --lr 2e-4
@@ -73,6 +76,12 @@ fi
 INIT_ARGS=(--init "${CYCLE_CKPT%.ckpt}.safetensors")
 CONFIG=din-modulated phase "$STRUCTURE_CKPT" 24493 128 256 "${REVIVED[@]}" --identity-weight 20 \
     --decay-from 23493 --structure-weight 150 --structure-pool 2 --style-weight 40
+if [ "$(iteration "$PAINT_CKPT")" -eq 0 ]; then
+    "$PY" export.py --ckpt "$STRUCTURE_CKPT" -o "${STRUCTURE_CKPT%.ckpt}.safetensors"
+fi
+INIT_ARGS=(--init "${STRUCTURE_CKPT%.ckpt}.safetensors")
+CONFIG=din-modulated phase "$PAINT_CKPT" 26841 128 256 "${REVIVED[@]}" --identity-weight 60 \
+    --decay-from 24493 --structure-weight 400 --structure-pool 2 --style-weight 160
 
-"$PY" evaluate.py --data "$DATA" --ckpt "$STRUCTURE_CKPT" --out runs/judged --sheet --json runs/judged.json
-"$PY" export.py --ckpt "$STRUCTURE_CKPT" -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors
+"$PY" evaluate.py --data "$DATA" --ckpt "$PAINT_CKPT" --out runs/judged --sheet --json runs/judged.json
+"$PY" export.py --ckpt "$PAINT_CKPT" -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors
