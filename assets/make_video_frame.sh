@@ -2,9 +2,11 @@
 # Makes assets/video-before-after.jpg, the README's picture of the element at work: frame 45 of
 # the clip scripts/demo.sh paints (GStreamer's moving test pattern, 480x270), as it enters the
 # dinstyle element and as it leaves it, in the style of Cafe Terrace at Night. Re-run after the
-# shipped weights change. Needs GStreamer's base/good plugins and Python with Pillow.
+# shipped weights change. Needs GStreamer's base/good plugins and a Python with Pillow (PYTHON,
+# default python3; the training venv has it).
 #
 #   assets/make_video_frame.sh
+#   PYTHON=models/train/.venv/bin/python assets/make_video_frame.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STYLE=$PWD/assets/styles/vangogh_cafe_terrace_at_night_1888.webp
@@ -20,7 +22,7 @@ gst-launch-1.0 -q videotestsrc num-buffers=$((FRAME + 1)) pattern=smpte horizont
     t. ! queue ! pngenc ! multifilesink location="$tmp/before_%03d.png" \
     t. ! queue ! dinstyle style="$STYLE" ! videoconvert ! pngenc \
     ! multifilesink location="$tmp/after_%03d.png"
-python3 - "$tmp/before_$(printf %03d $FRAME).png" "$tmp/after_$(printf %03d $FRAME).png" \
+"${PYTHON:-python3}" - "$tmp/before_$(printf %03d $FRAME).png" "$tmp/after_$(printf %03d $FRAME).png" \
     assets/video-before-after.jpg <<'PY'
 import sys
 from PIL import Image
