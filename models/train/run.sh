@@ -54,6 +54,12 @@ phase() {  # phase CKPT UNTIL CROP STYLE_SIZE [train.py options; --init ... for 
     "$PY" train.py --data "$DATA" --config "${CONFIG:-din-mobile}" --ckpt "$1" "${start[@]}" \
         --iters "$2" --crop "$3" --style-size "$4" "${@:5}"
 }
+init_from() {  # init_from DONE_CKPT NEXT_CKPT: the next phase starts from the finished one
+    if [ "$(iteration "$2")" -eq 0 ]; then
+        "$PY" export.py --ckpt "$1" -o "${1%.ckpt}.safetensors"
+    fi
+    INIT_ARGS=(--init "${1%.ckpt}.safetensors")
+}
 if [ "$(iteration "$CKPT")" -eq 0 ]; then
     INIT_ARGS=()
     phase "$BASE_CKPT" 3000 64 128 "${BASE[@]}"
@@ -65,21 +71,12 @@ phase "$CKPT" 19143 128 256 "${REVIVED[@]}" --identity-weight 1
 phase "$CKPT" 20318 128 256 "${REVIVED[@]}" --identity-weight 10
 phase "$CKPT" 21243 128 256 "${REVIVED[@]}" --identity-weight 20
 phase "$CKPT" 22243 128 256 "${REVIVED[@]}" --identity-weight 20 --decay-from 21243
-if [ "$(iteration "$CYCLE_CKPT")" -eq 0 ]; then
-    "$PY" export.py --ckpt "$CKPT" -o "${CKPT%.ckpt}.safetensors"
-fi
-INIT_ARGS=(--init "${CKPT%.ckpt}.safetensors")
+init_from "$CKPT" "$CYCLE_CKPT"
 phase "$CYCLE_CKPT" 23493 128 256 "${REVIVED[@]}" --identity-weight 20 --decay-from 22243
-if [ "$(iteration "$STRUCTURE_CKPT")" -eq 0 ]; then
-    "$PY" export.py --ckpt "$CYCLE_CKPT" -o "${CYCLE_CKPT%.ckpt}.safetensors"
-fi
-INIT_ARGS=(--init "${CYCLE_CKPT%.ckpt}.safetensors")
+init_from "$CYCLE_CKPT" "$STRUCTURE_CKPT"
 CONFIG=din-modulated phase "$STRUCTURE_CKPT" 24493 128 256 "${REVIVED[@]}" --identity-weight 20 \
     --decay-from 23493 --structure-weight 150 --structure-pool 2 --style-weight 40
-if [ "$(iteration "$PAINT_CKPT")" -eq 0 ]; then
-    "$PY" export.py --ckpt "$STRUCTURE_CKPT" -o "${STRUCTURE_CKPT%.ckpt}.safetensors"
-fi
-INIT_ARGS=(--init "${STRUCTURE_CKPT%.ckpt}.safetensors")
+init_from "$STRUCTURE_CKPT" "$PAINT_CKPT"
 CONFIG=din-modulated phase "$PAINT_CKPT" 26841 128 256 "${REVIVED[@]}" --identity-weight 60 \
     --decay-from 24493 --structure-weight 400 --structure-pool 2 --style-weight 160
 
