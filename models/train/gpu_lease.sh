@@ -21,12 +21,13 @@ COMMON=(--data "${DATA:-gpu/data}" --vgg gpu/vgg16_relu4_1_f16.pt --config din-m
         --batch "${BATCH:-32}" --styles-per-batch "$(( ${BATCH:-32} / 2 ))" --style-size 256
         --structure-pool 2 --save-every-min 2
         --fit-minutes "$MINUTES" --max-minutes "$(awk "BEGIN{print $MINUTES + 0.5}")" --log-every 100)
-# name: crop, then structure, style and identity weights
+# name: crop; structure, style and identity weights; the sides the identity's photo is encoded at
+# (train.py --identity-style-sizes: without the 256 of the paintings, `alpha` 0 loses the photo)
 RUNS=(
-    "g1 128 400 160 60"
-    "g2 128 400 160 100"
-    "g3 192 400 160 60"
-    "g4 128 600 240 80"
+    "g1 128 550 180 60 128,192,256"
+    "g2 128 650 200 60 128,192,256"
+    "g3 192 400 160 60 192,256"
+    "g4 128 600 240 80 128,192,256"
 )
 mkdir -p "$OUT" runs
 gpu_memory() { nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader || true; }
@@ -36,10 +37,11 @@ iteration=$("$PY" -c "import sys; from safetensors import safe_open; \
 print(safe_open(sys.argv[1], 'pt').metadata().get('iterations', 0))" "$INIT")  # where the cosines start
 pids=()
 for run in "${RUNS[@]}"; do
-    read -r name crop structure style identity <<<"$run"
+    read -r name crop structure style identity identity_sizes <<<"$run"
     PYTHONUNBUFFERED=1 "$PY" train.py "${COMMON[@]}" --ckpt "runs/$name.ckpt" --cache "runs/cache-$name" \
         --threads "$threads" --iters 999999 --decay-from "$iteration" --crop "$crop" \
         --structure-weight "$structure" --style-weight "$style" --identity-weight "$identity" \
+        --identity-style-sizes "$identity_sizes" \
         >"runs/$name.out" 2>&1 &
     pids+=($!)
 done

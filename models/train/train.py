@@ -73,12 +73,19 @@ def parse_args(argv=None):
     ap.add_argument("--structure-pool", type=int, default=2, help="box pooling before the structure "
                     "loss's Laplacian: the scale of the structure it keeps")
     ap.add_argument("--identity-weight", type=float, default=10.0, help="weight of the L1 identity loss")
+    ap.add_argument("--identity-style-sizes", type=sizes, default=[], help="comma-separated sides at which "
+                    "the identity loss's photo is encoded as its own style, one drawn per step (the crop "
+                    "painted is a window of it); empty: the crop itself. Styles are encoded at --style-size, "
+                    "and a network that only sees photos as styles at the crop's side learns that side means "
+                    "'photo': at 256 its own kernels paint the photo instead of giving it back")
     ap.add_argument("--temporal-weight", type=float, default=0.0,
                     help="weight of the temporal regulariser (temporal.py; 0: off)")
     ap.add_argument("--flow-max", type=float, default=6.0, help="largest random flow, pixels of the crop")
     ap.add_argument("--flow-noise", type=float, default=0.02, help="std of the noise added to the moved frame")
     ap.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N")
-    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast")
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None, help="bf16 autocast "
+                    "(default: on CUDA, and on CPUs with bf16 instructions; a CPU without them, AVX2 only, "
+                    "runs bf16 about 6x slower than f32)")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--log-every", type=int, default=50)
@@ -93,6 +100,8 @@ def parse_args(argv=None):
                     "(a lease on a GPU machine); the iterations chosen are printed; 0: keep --iters")
     args = ap.parse_args(argv)
     args.styles_per_batch = args.styles_per_batch or args.batch
+    if any(side < args.crop for side in args.identity_style_sizes):
+        ap.error("--identity-style-sizes must be at least --crop")
     if args.batch % args.styles_per_batch:
         ap.error("--styles-per-batch must divide --batch")
     args.loss_layers = losses.LossLayers.preset(args.loss)
@@ -105,7 +114,7 @@ def splits(root):
     return content_train, content_val, style_train, style_val
 
 
-def cached_styles(paths, side, loss_net, layers, cache_dir, octaves=1):
+def cached_styles(paths, side, loss_net, layers, cache_dir, octaves=1, bf16=True):
     """uint8 style squares and their VGG mean/std at `layers` for each octave (the squares shrunk
     1x, 2x, 4x ...), computed once and kept on disk (the images and each set of statistics in
     files of their own). "stats" is [octave][layer] -> [N, 2, C] (mean, std)."""
@@ -125,16 +134,17 @@ def cached_styles(paths, side, loss_net, layers, cache_dir, octaves=1):
         path = stats_path if factor == 1 else stats_path.with_name(f"{stats_path.stem}_x{factor}.pt")
         if not path.exists():
             print(f"computing their VGG statistics at {', '.join(layers)}, shrunk {factor}x -> {path}", flush=True)
-            torch.save(style_stats_table(images, loss_net, layers, factor), path)
+            torch.save(style_stats_table(images, loss_net, layers, factor, bf16), path)
         per_octave.append(torch.load(path, weights_only=True))
     return {"images": images, "stats": per_octave}
 
 
-def style_stats_table(images, loss_net, layers, factor):
+def style_stats_table(images, loss_net, layers, factor, bf16=True):
     stats = [[] for _ in layers]
     device = loss_net.mean.device
-    # bf16: the statistics are means over thousands of pixels, and the loss sees bf16 features too
-    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16):
+    # bf16 (as --bf16): the statistics are means over thousands of pixels, and the loss sees bf16
+    # features too
+    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         for i in range(0, len(images), 16):
             batch = losses.downsample(images[i:i + 16].to(device).float() / 255, factor)
             for layer, (m, s) in enumerate(losses.style_stats_of(loss_net, batch, layers)):
@@ -151,6 +161,25 @@ def load_exported(path):
     net = DINNet(Config.from_dict(json.loads(meta["config"])))
     net.load_state_dict(state)
     return net, int(meta.get("iterations", 0))
+
+
+def sizes(text):
+    """`--identity-style-sizes`' value: comma-separated sides in pixels."""
+    return [int(v) for v in text.split(",") if v]
+
+
+def identity_pair(contents, content, args, gen):
+    """The identity loss's (photo encoded as its own style, window of it that is painted): the
+    content crops themselves, or with --identity-style-sizes photos at a side drawn from the list
+    and a random --crop window of them."""
+    if not args.identity_style_sizes:
+        return content, content
+    side = args.identity_style_sizes[int(torch.randint(len(args.identity_style_sizes), (1,), generator=gen))]
+    if side == args.crop:
+        return content, content
+    photos = contents.batch(args.batch, side, gen).to(content.device)
+    y, x = (int(torch.randint(side - args.crop + 1, (1,), generator=gen)) for _ in range(2))
+    return photos, photos[:, :, y:y + args.crop, x:x + args.crop]
 
 
 def key_prefixes(text):
@@ -210,9 +239,11 @@ def pick_device(name):
     return torch.device(name)
 
 
-def train_step(net, loss_net, content, style, style_stats, args, gen):
+def train_step(net, loss_net, content, style, style_stats, args, gen, identity_inputs=None):
     """One optimisation step's losses (the caller back-propagates). `style_stats`: per octave, per
-    style layer, the targets' (mean, std)."""
+    style layer, the targets' (mean, std). `identity_inputs`: the identity loss's (own style, photo
+    window), by default (content, content)."""
+    own, window = identity_inputs or (content, content)
     with torch.autocast(content.device.type, dtype=torch.bfloat16, enabled=args.bf16):
         kernels = net.encode_style(style)
         share = content.shape[0] // style.shape[0]  # photos painted with each style
@@ -225,13 +256,13 @@ def train_step(net, loss_net, content, style, style_stats, args, gen):
             content_feat = loss_net(content, (args.loss_layers.content,))[0]
         # an image used as its own style comes back unchanged (skipped at weight 0: it costs a
         # style-encoder pass and a frame pass)
-        identity = net(content, content) if args.identity_weight > 0 else None
+        identity = net.stylize(window, net.encode_style(own)) if args.identity_weight > 0 else None
         l_temporal = (temporal.temporal_loss(lambda x: net.stylize(x, kernels), content, out,
                                              args.flow_max, args.flow_noise, gen)
                       if args.temporal_weight > 0 else torch.zeros((), device=content.device))
     l_content = losses.content_loss(out_feats[args.loss_layers.all().index(args.loss_layers.content)], content_feat)
     l_style = losses.octave_style_loss([out_feats] + octave_feats, style_stats, args.loss_layers.style_weights)
-    l_identity = F.l1_loss(identity.float(), content) if identity is not None else torch.zeros(())
+    l_identity = F.l1_loss(identity.float(), window) if identity is not None else torch.zeros(())
     l_structure = losses.structure_loss(out, content, args.structure_pool)
     total = (args.content_weight * l_content + args.style_weight * l_style
              + args.identity_weight * l_identity + args.temporal_weight * l_temporal
@@ -255,12 +286,15 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     device = pick_device(args.device)
+    if args.bf16 is None:
+        args.bf16 = device.type == "cuda" or torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    print(f"bf16 autocast {'on' if args.bf16 else 'off'}", flush=True)
     torch.backends.cudnn.benchmark = True  # fixed shapes: pick the fastest convolution once
     loss_net = vgg.load(args.vgg).use_channels_last().to(device)
     content_train, _, style_train, _ = splits(args.data)
     print(f"{len(content_train)} content photos, {len(style_train)} styles for training on {device}", flush=True)
     styles = cached_styles(style_train, args.style_size, loss_net, args.loss_layers.style, args.cache,
-                           args.octaves)
+                           args.octaves, args.bf16)
     contents = data.ContentPool(content_train, min_side=args.crop)
 
     it, elapsed = 0, 0.0
@@ -300,7 +334,8 @@ def main(argv=None):
         style_stats = [[(s[idx, 0].to(device), s[idx, 1].to(device)) for s in octave]
                        for octave in styles["stats"]]
         content = contents.batch(args.batch, args.crop, gen).to(device)
-        total, parts = train_step(net, loss_net, content, style, style_stats, args, gen)
+        identity_inputs = identity_pair(contents, content, args, gen) if args.identity_weight > 0 else None
+        total, parts = train_step(net, loss_net, content, style, style_stats, args, gen, identity_inputs)
         opt.zero_grad(set_to_none=True)
         total.backward()
         if args.clip_factor > 0:
