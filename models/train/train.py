@@ -256,7 +256,7 @@ def train_step(net, loss_net, content, style, style_stats, args, gen, identity_i
             content_feat = loss_net(content, (args.loss_layers.content,))[0]
         # an image used as its own style comes back unchanged (skipped at weight 0: it costs a
         # style-encoder pass and a frame pass)
-        identity = net.stylize(window, net.encode_style(own)) if args.identity_weight > 0 else None
+        identity = net(window, own) if args.identity_weight > 0 else None
         l_temporal = (temporal.temporal_loss(lambda x: net.stylize(x, kernels), content, out,
                                              args.flow_max, args.flow_noise, gen)
                       if args.temporal_weight > 0 else torch.zeros((), device=content.device))
