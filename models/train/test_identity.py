@@ -1,4 +1,5 @@
-"""Tests of the identity loss's inputs in train.py (no data, no loss network needed).
+"""Tests of the identity loss's inputs in train.py and of own_style.py's measure of `alpha` 0
+(no data, no loss network needed).
 
     python -m pytest test_identity.py      or      python test_identity.py
 """
@@ -8,6 +9,7 @@ import io
 
 import torch
 
+import own_style
 import train
 
 
@@ -59,6 +61,31 @@ def test_a_side_below_the_crop_is_refused():
     except SystemExit:
         return
     raise AssertionError("a 16 px photo has no 32 px window")
+
+
+class Painter(torch.nn.Module):
+    """A stand-in for DINNet: paints the content as itself plus a fixed shift."""
+
+    def __init__(self, shift):
+        super().__init__()
+        self.shift = shift
+
+    def forward(self, content, style):
+        return content + self.shift
+
+
+def test_own_style_distance_is_the_mean_change_of_the_photo():
+    photo = torch.full((1, 3, 8, 8), 0.5)
+    assert own_style.own_style_distance(Painter(0.0), photo) == 0
+    assert abs(own_style.own_style_distance(Painter(0.1), photo) - 0.1) < 1e-6
+    # what leaves [0, 1] is clamped, as dinstyle's output is
+    assert abs(own_style.own_style_distance(Painter(0.8), photo) - 0.5) < 1e-6
+
+
+def test_the_cat_is_scaled_on_its_shorter_side():
+    cat = own_style.load_short_side(own_style.CAT, 160)
+    assert min(cat.shape[-2:]) == 160 and max(cat.shape[-2:]) > 160
+    assert 0 <= cat.min() and cat.max() <= 1
 
 
 if __name__ == "__main__":
