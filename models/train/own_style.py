@@ -26,7 +26,8 @@ CAT = HERE.parents[1] / "assets" / "photos" / "chelsea.png"  # tests/behaviour.r
 
 
 def load_short_side(path, side):
-    """The picture scaled to `side` on its shorter side (bicubic, antialiased, as the Rust test)."""
+    """The picture scaled to `side` on its shorter side (bicubic, antialiased, as the Rust test).
+    Not data.resize_short: its uint8 rounding moves the test's 0.0795 for t1 to 0.0796."""
     x = data.to_uint8_tensor(data.load_rgb(path))[None].float() / 255
     h, w = x.shape[-2:]
     scale = side / min(h, w)
