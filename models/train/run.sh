@@ -18,11 +18,12 @@
 # more cosine cycle from those weights with a fresh optimiser, structure 400, style 160 and
 # identity 60, to 26,841; 5d. a short cycle from those weights with a fresh optimiser, structure
 # 550, the identity's photo encoded at 128 or 160 px, to 27,254; 5e. one more cycle of 1,200
-# iterations resuming it (its Adam state kept), to 28,454; 6. the judge's numbers on the held-out split (../shared/judge); 7.
-# export of the model and of the Rust parity fixture. Each phase resumes the checkpoint of the
-# one before (an interrupted run resumes where it stopped). Four styles per batch of eight
-# throughout. Data: ../shared/data beside the checkout (override with DATA=...). Trains on CUDA
-# when PyTorch sees a GPU, else on the CPU (about 15 hours on 2 cores).
+# iterations resuming it (its Adam state kept), to 28,454; 6. the judge's numbers on the
+# held-out split (../shared/judge); 7. export of the model and of the Rust parity fixture. Each
+# phase resumes the checkpoint of the one before (an interrupted run resumes where it stopped).
+# Four styles per batch of eight throughout. Data: ../shared/data beside the checkout (override
+# with DATA=...). Trains on CUDA when PyTorch sees a GPU, else on the CPU (about 17 hours on 2
+# cores).
 set -euo pipefail
 cd "$(dirname "$0")"
 DATA=${DATA:-$(cd ../../.. && pwd)/shared/data}
