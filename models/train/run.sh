@@ -18,12 +18,12 @@
 # more cosine cycle from those weights with a fresh optimiser, structure 400, style 160 and
 # identity 60, to 26,841; 5d. a short cycle from those weights with a fresh optimiser, structure
 # 550, the identity's photo encoded at 128 or 160 px, to 27,254; 5e. one more cycle of 1,200
-# iterations resuming it (its Adam state kept), to 28,454; 6. the judge's numbers on the
-# held-out split (../shared/judge); 7. export of the model and of the Rust parity fixture. Each
-# phase resumes the checkpoint of the one before (an interrupted run resumes where it stopped).
-# Four styles per batch of eight throughout. Data: ../shared/data beside the checkout (override
-# with DATA=...). Trains on CUDA when PyTorch sees a GPU, else on the CPU (about 17 hours on 2
-# cores).
+# iterations resuming it (its Adam state kept), to 28,454; 5f. the same again with style weight
+# 180, to 29,654; 6. the judge's numbers on the held-out split (../shared/judge); 7. export of
+# the model and of the Rust parity fixture. Each phase resumes the checkpoint of the one before
+# (an interrupted run resumes where it stopped). Four styles per batch of eight throughout.
+# Data: ../shared/data beside the checkout (override with DATA=...). Trains on CUDA when PyTorch
+# sees a GPU, else on the CPU (about 18 hours on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")"
 DATA=${DATA:-$(cd ../../.. && pwd)/shared/data}
@@ -90,6 +90,8 @@ IDENTITY=(--identity-weight 60 --identity-style-sizes 128,160 --structure-weight
 init_from "$PAINT_CKPT" "$IDENTITY_CKPT"
 CONFIG=din-modulated phase "$IDENTITY_CKPT" 27254 128 256 "${REVIVED[@]}" "${IDENTITY[@]}" --decay-from 26841
 CONFIG=din-modulated phase "$IDENTITY_CKPT" 28454 128 256 "${REVIVED[@]}" "${IDENTITY[@]}" --decay-from 27254
+CONFIG=din-modulated phase "$IDENTITY_CKPT" 29654 128 256 "${REVIVED[@]}" "${IDENTITY[@]}" --decay-from 28454 \
+    --style-weight 180
 
 "$PY" evaluate.py --data "$DATA" --ckpt "$IDENTITY_CKPT" --out runs/judged --sheet --json runs/judged.json
 "$PY" export.py --ckpt "$IDENTITY_CKPT" -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors
