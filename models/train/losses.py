@@ -114,6 +114,17 @@ def structure_loss(painted, photo, pool):
     return F.mse_loss(laplacian(painted, pool), laplacian(photo, pool))
 
 
+def style_contrast_loss(painted_signals, style_signals, style_of, temperature):
+    """MicroAST's style signal contrastive term (Wang et al., AAAI 2023), InfoNCE over the batch:
+    each painting's style signal (`painted_signals`, [B, C]) should be nearer, in cosine, to the
+    signal of the style it was painted with (`style_signals[style_of[i]]`, [S, C]) than to the
+    other styles' in the batch. It reads the model's own style encoder, not a loss network: it
+    asks that a painting be recognisable as its style by the same features that encode styles,
+    and gives the style encoder a reason to tell styles apart."""
+    logits = F.normalize(painted_signals.float(), dim=1) @ F.normalize(style_signals.float(), dim=1).T
+    return F.cross_entropy(logits / temperature, style_of)
+
+
 def layer_losses(loss_net, photos, paintings, layers):
     """Each layer's unweighted style loss between photo i and painting i, averaged: [len(layers)]."""
     targets = style_stats_of(loss_net, paintings, layers)

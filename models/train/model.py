@@ -367,15 +367,22 @@ class DINNet(nn.Module):
         mod = list(self.modulation_net.parameters()) if self.cfg.modulated_decoder else []
         return [p for d in self.dins() for p in d.parameters()] + mod
 
-    def encode_style(self, style):
+    def encode_style(self, style, levels=None):
         """Style image -> style kernels: [(weight, bias)] for DIN layers 1..3, then (scale, shift)
-        of the modulated decoder if the config has one."""
-        levels = self.style_encoder(style)
+        of the modulated decoder if the config has one. `levels`: the style encoder's output for
+        `style`, when the caller already has it."""
+        levels = self.style_encoder(style) if levels is None else levels
         kernels = [d.kernels(levels[t]) for d, t in zip(self.dins(), self.cfg.style_taps)]
         if self.cfg.modulated_decoder:
             scale, shift = self.modulation_net(levels[-1]).flatten(1).chunk(2, dim=1)
             kernels.append((self.cfg.modulation_bound * torch.tanh(scale), shift))
         return kernels
+
+    @staticmethod
+    def style_signal(levels):
+        """A picture's style signal: the channel means of its deepest style level, what the
+        modulation network reads ([B, C]; MicroAST's "style signal")."""
+        return levels[-1].mean((2, 3))
 
     def stylize(self, content, kernels):
         """Content image (any size) + style kernels -> stylized image of the same size."""

@@ -1,4 +1,4 @@
-"""Tests of the structure loss in losses.py (no data, no loss network needed).
+"""Tests of the structure and contrast losses in losses.py (no data, no loss network needed).
 
     python -m pytest test_losses.py      or      python test_losses.py
 """
@@ -43,6 +43,21 @@ def test_the_loss_reaches_the_painting():
     x = photo()
     painted = torch.zeros_like(x, requires_grad=True)
     losses.structure_loss(painted, x, 2).backward()
+    assert painted.grad.abs().sum().item() > 0
+
+
+def test_contrast_prefers_the_painting_style():
+    styles = torch.randn(4, 16, generator=torch.Generator().manual_seed(2))
+    style_of = torch.arange(4).repeat_interleave(2)
+    near = styles[style_of] + 0.1 * torch.randn(8, 16, generator=torch.Generator().manual_seed(3))
+    swapped = styles[(style_of + 1) % 4]
+    right = losses.style_contrast_loss(near, styles, style_of, 0.3).item()
+    wrong = losses.style_contrast_loss(swapped, styles, style_of, 0.3).item()
+    assert right < 0.5 < 1.39 < wrong  # log(4): the loss of a signal that says nothing
+    # its scale does not matter (cosine), and it reaches the painting's signal
+    painted = (3 * near).requires_grad_()
+    assert abs(losses.style_contrast_loss(painted, styles, style_of, 0.3).item() - right) < 1e-5
+    losses.style_contrast_loss(painted, styles, style_of, 0.3).backward()
     assert painted.grad.abs().sum().item() > 0
 
 

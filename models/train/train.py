@@ -72,6 +72,10 @@ def parse_args(argv=None):
                     "structure loss on luma (losses.structure_loss); 0: off")
     ap.add_argument("--structure-pool", type=int, default=2, help="box pooling before the structure "
                     "loss's Laplacian: the scale of the structure it keeps")
+    ap.add_argument("--contrast-weight", type=float, default=0.0, help="weight of the style signal "
+                    "contrastive term (MicroAST; losses.style_contrast_loss): each painting's signal in the "
+                    "model's own style encoder nearer its style's than the batch's other styles'; 0: off")
+    ap.add_argument("--contrast-temperature", type=float, default=0.3, help="its softmax temperature")
     ap.add_argument("--identity-weight", type=float, default=10.0, help="weight of the L1 identity loss")
     ap.add_argument("--identity-style-sizes", type=sizes, default=[], help="comma-separated sides at which "
                     "the identity loss's photo is encoded as its own style, one drawn per step (the crop "
@@ -245,7 +249,8 @@ def train_step(net, loss_net, content, style, style_stats, args, gen, identity_i
     window), by default (content, content)."""
     own, window = identity_inputs or (content, content)
     with torch.autocast(content.device.type, dtype=torch.bfloat16, enabled=args.bf16):
-        kernels = net.encode_style(style)
+        levels = net.style_encoder(style)
+        kernels = net.encode_style(style, levels)
         share = content.shape[0] // style.shape[0]  # photos painted with each style
         if share > 1:
             kernels = [(w.repeat_interleave(share, 0), b.repeat_interleave(share, 0)) for w, b in kernels]
@@ -260,15 +265,23 @@ def train_step(net, loss_net, content, style, style_stats, args, gen, identity_i
         l_temporal = (temporal.temporal_loss(lambda x: net.stylize(x, kernels), content, out,
                                              args.flow_max, args.flow_noise, gen)
                       if args.temporal_weight > 0 else torch.zeros((), device=content.device))
+        if args.contrast_weight > 0:
+            style_of = torch.arange(style.shape[0], device=content.device).repeat_interleave(share)
+            l_contrast = losses.style_contrast_loss(net.style_signal(net.style_encoder(out)),
+                                                    net.style_signal(levels), style_of,
+                                                    args.contrast_temperature)
+        else:
+            l_contrast = torch.zeros((), device=content.device)
     l_content = losses.content_loss(out_feats[args.loss_layers.all().index(args.loss_layers.content)], content_feat)
     l_style = losses.octave_style_loss([out_feats] + octave_feats, style_stats, args.loss_layers.style_weights)
     l_identity = F.l1_loss(identity.float(), window) if identity is not None else torch.zeros(())
     l_structure = losses.structure_loss(out, content, args.structure_pool)
     total = (args.content_weight * l_content + args.style_weight * l_style
              + args.identity_weight * l_identity + args.temporal_weight * l_temporal
-             + args.structure_weight * l_structure)
+             + args.structure_weight * l_structure + args.contrast_weight * l_contrast)
     return total, {"content": l_content.item(), "style": l_style.item(), "identity": l_identity.item(),
-                   "temporal": l_temporal.item(), "structure": l_structure.item()}
+                   "temporal": l_temporal.item(), "structure": l_structure.item(),
+                   "contrast": l_contrast.item()}
 
 
 def save(path, net, opt, it, gen, args, elapsed, warmup_from=None, grad_norm_avg=None):
