@@ -367,11 +367,13 @@ class DINNet(nn.Module):
         mod = list(self.modulation_net.parameters()) if self.cfg.modulated_decoder else []
         return [p for d in self.dins() for p in d.parameters()] + mod
 
-    def encode_style(self, style, levels=None):
+    def encode_style(self, style):
         """Style image -> style kernels: [(weight, bias)] for DIN layers 1..3, then (scale, shift)
-        of the modulated decoder if the config has one. `levels`: the style encoder's output for
-        `style`, when the caller already has it."""
-        levels = self.style_encoder(style) if levels is None else levels
+        of the modulated decoder if the config has one."""
+        return self.kernels_of(self.style_encoder(style))
+
+    def kernels_of(self, levels):
+        """`encode_style` from the style encoder's output, for a caller that needs it too."""
         kernels = [d.kernels(levels[t]) for d, t in zip(self.dins(), self.cfg.style_taps)]
         if self.cfg.modulated_decoder:
             scale, shift = self.modulation_net(levels[-1]).flatten(1).chunk(2, dim=1)

@@ -250,7 +250,7 @@ def train_step(net, loss_net, content, style, style_stats, args, gen, identity_i
     own, window = identity_inputs or (content, content)
     with torch.autocast(content.device.type, dtype=torch.bfloat16, enabled=args.bf16):
         levels = net.style_encoder(style)
-        kernels = net.encode_style(style, levels)
+        kernels = net.kernels_of(levels)
         share = content.shape[0] // style.shape[0]  # photos painted with each style
         if share > 1:
             kernels = [(w.repeat_interleave(share, 0), b.repeat_interleave(share, 0)) for w, b in kernels]
