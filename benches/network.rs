@@ -150,12 +150,12 @@ fn row_kernels(c: &mut Criterion) {
     }
     // The stem: dense 3x3, 3 -> 16 channels, over a reflect-padded 640-pixel row.
     let padded = vec![0.5f32; 3 * (w + 2)];
-    let stem = vec![0.1f32; 16 * 3 * 9];
+    let stem = rows::Dense3x3Weights::new(vec![0.1f32; 16 * 3 * 9], 3);
     group.throughput(Throughput::Elements((w * 16 * 27) as u64));
     group.bench_function("dense3x3-3to16x640", |b| {
         b.iter(|| {
             let rows = [&padded[..], &padded[..], &padded[..]];
-            rows::dense3x3_row(level, rows, 3, w, &stem, &b16, true, &mut out)
+            rows::dense3x3_row(level, rows, w, &stem, &b16, true, &mut out)
         })
     });
     group.finish();

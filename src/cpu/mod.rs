@@ -17,18 +17,18 @@
 //! `tests/parity.rs` checks it against the Candle graph and the PyTorch reference.
 
 mod frame;
-#[cfg(target_arch = "x86_64")]
-mod pointwise_x86;
 pub mod rows;
 pub mod simd;
 mod stability;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
 pub use frame::{FrameIn, FrameOut};
-use rows::{reflect, PointwiseWeights};
+use rows::{reflect, Dense3x3Weights, PointwiseWeights};
 use simd::Level;
 pub use stability::{LayerStats, Stability, CUT_THRESHOLD};
 
@@ -42,18 +42,16 @@ fn vec_of(t: Tensor) -> Result<Vec<f32>> {
 /// Dense 3x3 convolution with reflection padding (`<prefix>.conv.{weight,bias}`).
 #[derive(Debug, Clone)]
 struct Dense3x3 {
-    weight: Vec<f32>,
+    weight: Dense3x3Weights,
     bias: Vec<f32>,
-    cin: usize,
 }
 
 impl Dense3x3 {
     fn load(cin: usize, cout: usize, vb: VarBuilder) -> Result<Self> {
         let vb = vb.pp("conv");
         Ok(Self {
-            weight: vec_of(vb.get((cout, cin, 3, 3), "weight")?)?,
+            weight: Dense3x3Weights::new(vec_of(vb.get((cout, cin, 3, 3), "weight")?)?, cin),
             bias: vec_of(vb.get(cout, "bias")?)?,
-            cin,
         })
     }
 }
@@ -573,16 +571,7 @@ impl CpuNet {
         let row_in = 3 * (w + 2);
         out.par_chunks_mut(cout * w).enumerate().for_each(|(y, o)| {
             let rows = [0, 1, 2].map(|dy| &input[(y + dy) * row_in..][..row_in]);
-            rows::dense3x3_row(
-                level,
-                rows,
-                3,
-                w,
-                &self.stem.weight,
-                &self.stem.bias,
-                true,
-                o,
-            );
+            rows::dense3x3_row(level, rows, w, &self.stem.weight, &self.stem.bias, true, o);
         });
     }
 
@@ -703,7 +692,7 @@ impl CpuNet {
         (hp, wp): (usize, usize),
     ) -> Result<()> {
         thread_local!(static ROWS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) });
-        let c = self.head.cin;
+        let c = self.head.weight.cin();
         let d1 = &ws.d[0];
         let level = self.level;
         let stored = frame::store(out, w, h, wp, |y, o| {
@@ -728,7 +717,6 @@ impl CpuNet {
                 rows::dense3x3_row(
                     level,
                     rows,
-                    c,
                     wp,
                     &self.head.weight,
                     &self.head.bias,

@@ -104,10 +104,79 @@ fn dense3x3_row_body<const L: usize, const F: bool>(
     }
 }
 
+/// A dense 3x3 convolution's weights `[cout][cin][3][3]`, and the same in the blocks of 4
+/// output channels the AVX2 kernel reads (`[cout / 4][cin][9][4]`, zero past `cout`), packed
+/// once when the weights are loaded.
+#[derive(Debug, Clone, Default)]
+pub struct Dense3x3Weights {
+    weight: Vec<f32>,
+    cin: usize,
+    blocks4: Vec<f32>,
+}
+
+impl Dense3x3Weights {
+    /// Output channels per block of [`Self::blocks4`].
+    pub(crate) const BLOCK: usize = 4;
+
+    pub fn new(weight: Vec<f32>, cin: usize) -> Self {
+        let b = Self::BLOCK;
+        let cout = weight.len() / (9 * cin.max(1));
+        let mut blocks4 = vec![0.0; cout.div_ceil(b) * b * cin * 9];
+        for co in 0..cout {
+            let block = &mut blocks4[(co / b) * b * cin * 9..][..b * cin * 9];
+            for t in 0..cin * 9 {
+                block[t * b + co % b] = weight[co * cin * 9 + t];
+            }
+        }
+        Self {
+            weight,
+            cin,
+            blocks4,
+        }
+    }
+
+    /// `[cout][cin][3][3]`.
+    pub fn weight(&self) -> &[f32] {
+        &self.weight
+    }
+
+    pub fn cin(&self) -> usize {
+        self.cin
+    }
+
+    pub fn cout(&self) -> usize {
+        self.weight.len() / (9 * self.cin.max(1))
+    }
+
+    pub(crate) fn blocks4(&self) -> &[f32] {
+        &self.blocks4
+    }
+}
+
+/// One output row `[cout][wp]` of a dense 3x3 convolution; `rows` are the three input rows
+/// (`[cin][wp + 2]`, reflect-padded).
+pub fn dense3x3_row(
+    level: Level,
+    rows: [&[f32]; 3],
+    wp: usize,
+    weights: &Dense3x3Weights,
+    bias: &[f32],
+    relu: bool,
+    out: &mut [f32],
+) {
+    // SAFETY: a `Level` is only made by detection; the sizes are checked inside.
+    #[cfg(target_arch = "x86_64")]
+    if level.0 == Isa::Avx2 {
+        return unsafe { super::x86::dense3x3_row_avx2(rows, wp, weights, bias, relu, out) };
+    }
+    let (cin, weight) = (weights.cin, &weights.weight[..]);
+    dense3x3_row_portable(level, rows, cin, wp, weight, bias, relu, out)
+}
+
 dispatch!(
-    /// One output row `[cout][wp]` of a dense 3x3 convolution; `rows` are the three input rows
-    /// (`[cin][wp + 2]`, reflect-padded), `weight` is `[cout][cin][3][3]`.
-    dense3x3_row => dense3x3_row_body(
+    /// [`dense3x3_row`] from the portable kernel (`weight` is `[cout][cin][3][3]`; x86 CPUs with
+    /// AVX2 but not AVX-512 use `x86`).
+    dense3x3_row_portable => dense3x3_row_body(
         rows: [&[f32]; 3], cin: usize, wp: usize, weight: &[f32], bias: &[f32], relu: bool,
         out: &mut [f32],
     )
@@ -167,7 +236,23 @@ fn depthwise_row_body<const L: usize, const F: bool>(
             // SAFETY: `dispatch!` compiles `L = 16` only for CPUs with AVX-512; sizes are
             // checked inside.
             unsafe {
-                super::pointwise_x86::depthwise_taps_avx512(&taps, k, bias[c], relu, end, o);
+                super::x86::depthwise_taps_avx512(&taps, k, bias[c], relu, end, o);
+            }
+            for (ox, d) in o.iter_mut().enumerate().skip(end.max(1)) {
+                *d = tap(ox);
+            }
+            continue;
+        }
+        // The AVX2+FMA instantiation (the baseline one has `F` false on x86-64).
+        #[cfg(target_arch = "x86_64")]
+        if L == 8
+            && F
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: AVX2 and FMA (`F`) are present; sizes are checked inside.
+            unsafe {
+                super::x86::depthwise_taps_avx2(&taps, k, bias[c], relu, end, o);
             }
             for (ox, d) in o.iter_mut().enumerate().skip(end.max(1)) {
                 *d = tap(ox);
@@ -367,14 +452,14 @@ pub fn pointwise_row(
     match level.0 {
         Isa::Avx512 => {
             return unsafe {
-                super::pointwise_x86::pointwise_row_avx512(
+                super::x86::pointwise_row_avx512(
                     src, w, weights, bias, relu_in, relu_out, accumulate, dst,
                 )
             }
         }
         Isa::Avx2 => {
             return unsafe {
-                super::pointwise_x86::pointwise_row_avx2(
+                super::x86::pointwise_row_avx2(
                     src, w, weights, bias, relu_in, relu_out, accumulate, dst,
                 )
             }
@@ -387,7 +472,7 @@ pub fn pointwise_row(
 }
 
 dispatch!(
-    /// [`pointwise_row`] from the portable kernel (x86 CPUs with AVX2 use `pointwise_x86`).
+    /// [`pointwise_row`] from the portable kernel (x86 CPUs with AVX2 use `x86`).
     pointwise_row_portable => pointwise_row_body(
         src: &[f32], cin: usize, w: usize, weight: &[f32], bias: Option<&[f32]>, relu_in: bool,
         relu_out: bool, accumulate: bool, dst: &mut [f32],
@@ -468,6 +553,154 @@ pub fn upsample_rows(y: usize, h: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Deterministic values in [-1, 1).
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn assert_close(got: &[f32], want: &[f32], what: &str) {
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!((g - w).abs() < 1e-4, "{what}: [{i}] {g} against {w}");
+        }
+    }
+
+    // Every kernel against a scalar reference, at every width up to three register tiles and
+    // a tail (so every tile size and every partial vector is hit), at every level this CPU has.
+    const WIDTHS: std::ops::RangeInclusive<usize> = 1..=53;
+
+    #[test]
+    fn dense3x3_rows_match_the_reference_at_every_level() {
+        for (cin, cout) in [(3, 16), (16, 3), (5, 7)] {
+            let weights = Dense3x3Weights::new(values(cout * cin * 9, 1), cin);
+            let bias = values(cout, 2);
+            for wp in WIDTHS {
+                let rows = [3, 4, 5].map(|seed| values(cin * (wp + 2), seed));
+                for relu in [false, true] {
+                    let mut want = vec![0f32; cout * wp];
+                    for co in 0..cout {
+                        for x in 0..wp {
+                            let mut a = bias[co];
+                            for ci in 0..cin {
+                                for (dy, row) in rows.iter().enumerate() {
+                                    for dx in 0..3 {
+                                        let k =
+                                            weights.weight()[((co * cin + ci) * 3 + dy) * 3 + dx];
+                                        a += k * row[ci * (wp + 2) + x + dx];
+                                    }
+                                }
+                            }
+                            want[co * wp + x] = if relu { a.max(0.0) } else { a };
+                        }
+                    }
+                    for level in Level::supported() {
+                        let mut got = vec![f32::NAN; cout * wp];
+                        let rows = [0, 1, 2].map(|i| &rows[i][..]);
+                        dense3x3_row(level, rows, wp, &weights, &bias, relu, &mut got);
+                        let what = format!("{} {cin}->{cout} w {wp}", level.name());
+                        assert_close(&got, &want, &what);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pointwise_rows_match_the_reference_at_every_level() {
+        for (cin, cout) in [(16, 16), (64, 32), (7, 5), (3, 9)] {
+            let weights = PointwiseWeights::new(values(cout * cin, 6), cin);
+            let bias = values(cout, 7);
+            for w in WIDTHS {
+                let src = values(cin * w, 8);
+                let before = values(cout * w, 9);
+                for mode in 0..16 {
+                    let [relu_in, relu_out, accumulate, with_bias] =
+                        [1, 2, 4, 8].map(|b| mode & b != 0);
+                    let bias = with_bias.then_some(&bias[..]);
+                    let mut want = vec![0f32; cout * w];
+                    for co in 0..cout {
+                        for x in 0..w {
+                            let mut a = if accumulate { before[co * w + x] } else { 0.0 };
+                            a += bias.map_or(0.0, |b| b[co]);
+                            for ci in 0..cin {
+                                let v = src[ci * w + x];
+                                a += weights.weight()[co * cin + ci]
+                                    * if relu_in { v.max(0.0) } else { v };
+                            }
+                            want[co * w + x] = if relu_out { a.max(0.0) } else { a };
+                        }
+                    }
+                    for level in Level::supported() {
+                        let mut got = before.clone();
+                        pointwise_row(
+                            level, &src, w, &weights, bias, relu_in, relu_out, accumulate, &mut got,
+                        );
+                        let what = format!("{} {cin}->{cout} w {w} mode {mode}", level.name());
+                        assert_close(&got, &want, &what);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn depthwise_rows_match_the_reference_at_every_level() {
+        let c = 5;
+        let weight = values(c * 9, 10);
+        let bias = values(c, 11);
+        for w in WIDTHS.filter(|w| *w >= 2) {
+            let rows = [12, 13, 14].map(|seed| values(c * w, seed));
+            for stride in [1, 2] {
+                if stride == 2 && w % 2 == 1 {
+                    continue;
+                }
+                let wo = (w - 1) / stride + 1;
+                for relu in [false, true] {
+                    let mut want = vec![0f32; c * wo];
+                    for ch in 0..c {
+                        for ox in 0..wo {
+                            let mut a = bias[ch];
+                            for (dy, row) in rows.iter().enumerate() {
+                                for dx in 0..3 {
+                                    let ix = reflect((ox * stride + dx) as isize - 1, w);
+                                    a += weight[ch * 9 + dy * 3 + dx] * row[ch * w + ix];
+                                }
+                            }
+                            want[ch * wo + ox] = if relu { a.max(0.0) } else { a };
+                        }
+                    }
+                    for level in Level::supported() {
+                        let mut got = vec![f32::NAN; c * wo];
+                        let rows = [0, 1, 2].map(|i| &rows[i][..]);
+                        let mut scratch = Vec::new();
+                        depthwise_row(
+                            level,
+                            rows,
+                            w,
+                            stride,
+                            &weight,
+                            &bias,
+                            relu,
+                            &mut scratch,
+                            &mut got,
+                        );
+                        let what = format!("{} w {w} stride {stride}", level.name());
+                        assert_close(&got, &want, &what);
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn upsampling_matches_pytorch_weights() {
