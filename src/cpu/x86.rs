@@ -144,9 +144,9 @@ fn tiles(w: usize) -> impl Iterator<Item = (usize, usize, bool)> {
     )
 }
 
-/// One tile of the 1x1 convolution: `TILE_CO` output channels x `XV` vectors at `x`. The ReLU
-/// on the input is a parameter of the type so that the other tiles keep every accumulator in a
-/// register (its zero vector is the seventeenth register).
+/// One tile of the 1x1 convolution: `TILE_CO` output channels x `XV` vectors at `x`. Whether
+/// the tile is whole and whether the input gets a ReLU are parameters of the type, so that the
+/// loop over input channels has no branch.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)]
