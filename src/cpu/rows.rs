@@ -119,15 +119,8 @@ impl Dense3x3Weights {
     pub(crate) const BLOCK: usize = 4;
 
     pub fn new(weight: Vec<f32>, cin: usize) -> Self {
-        let b = Self::BLOCK;
-        let cout = weight.len() / (9 * cin.max(1));
-        let mut blocks4 = vec![0.0; cout.div_ceil(b) * b * cin * 9];
-        for co in 0..cout {
-            let block = &mut blocks4[(co / b) * b * cin * 9..][..b * cin * 9];
-            for t in 0..cin * 9 {
-                block[t * b + co % b] = weight[co * cin * 9 + t];
-            }
-        }
+        let mut blocks4 = Vec::new();
+        pack_blocks(&weight, cin * 9, Self::BLOCK, &mut blocks4);
         Self {
             weight,
             cin,
@@ -185,6 +178,7 @@ dispatch!(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn depthwise_row_body<const L: usize, const F: bool>(
+    isa: Isa,
     rows: [&[f32]; 3],
     w: usize,
     stride: usize,
@@ -194,6 +188,8 @@ fn depthwise_row_body<const L: usize, const F: bool>(
     scratch: &mut Vec<f32>,
     out: &mut [f32],
 ) {
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = isa;
     let wo = (w - 1) / stride + 1;
     let act = |v: f32| if relu { v.max(0.0) } else { v };
     for (c, o) in out.chunks_exact_mut(wo).enumerate() {
@@ -232,8 +228,8 @@ fn depthwise_row_body<const L: usize, const F: bool>(
         };
         // `taps[dy][dx][x - 1]` is the input under tap (dy, dx) of output column x.
         #[cfg(target_arch = "x86_64")]
-        if L == 16 {
-            // SAFETY: `dispatch!` compiles `L = 16` only for CPUs with AVX-512; sizes are
+        if isa == Isa::Avx512 {
+            // SAFETY: `dispatch!` runs this instantiation only on CPUs with AVX-512; sizes are
             // checked inside.
             unsafe {
                 super::x86::depthwise_taps_avx512(&taps, k, bias[c], relu, end, o);
@@ -243,14 +239,10 @@ fn depthwise_row_body<const L: usize, const F: bool>(
             }
             continue;
         }
-        // The AVX2+FMA instantiation (the baseline one has `F` false on x86-64).
         #[cfg(target_arch = "x86_64")]
-        if L == 8
-            && F
-            && std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: AVX2 and FMA (`F`) are present; sizes are checked inside.
+        if isa == Isa::Avx2 {
+            // SAFETY: `dispatch!` runs this instantiation only on CPUs with AVX2 and FMA; sizes
+            // are checked inside.
             unsafe {
                 super::x86::depthwise_taps_avx2(&taps, k, bias[c], relu, end, o);
             }
@@ -290,13 +282,32 @@ fn depthwise_row_body<const L: usize, const F: bool>(
     }
 }
 
+/// One output row `[c][wo]` of a depthwise 3x3 convolution with reflection padding;
+/// `rows` are the input rows `[c][w]` at `y*stride - 1, y*stride, y*stride + 1` (reflected).
+/// Stride 2 needs an even `w`; `scratch` is reused working memory.
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_row(
+    level: Level,
+    rows: [&[f32]; 3],
+    w: usize,
+    stride: usize,
+    weight: &[f32],
+    bias: &[f32],
+    relu: bool,
+    scratch: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    // The body hands the row's interior to the x86 kernel of its instruction set.
+    depthwise_row_at(
+        level, level.0, rows, w, stride, weight, bias, relu, scratch, out,
+    )
+}
+
 dispatch!(
-    /// One output row `[c][wo]` of a depthwise 3x3 convolution with reflection padding;
-    /// `rows` are the input rows `[c][w]` at `y*stride - 1, y*stride, y*stride + 1` (reflected).
-    /// Stride 2 needs an even `w`; `scratch` is reused working memory.
-    depthwise_row => depthwise_row_body(
-        rows: [&[f32]; 3], w: usize, stride: usize, weight: &[f32], bias: &[f32], relu: bool,
-        scratch: &mut Vec<f32>, out: &mut [f32],
+    /// [`depthwise_row`], told the instruction set it is compiled for.
+    depthwise_row_at => depthwise_row_body(
+        isa: Isa, rows: [&[f32]; 3], w: usize, stride: usize, weight: &[f32], bias: &[f32],
+        relu: bool, scratch: &mut Vec<f32>, out: &mut [f32],
     )
 );
 
@@ -418,16 +429,21 @@ impl PointwiseWeights {
     }
 
     fn pack(&mut self) {
-        let (cin, cout) = (self.cin, self.cout());
-        for (b, out) in [(16, &mut self.blocks16), (8, &mut self.blocks8)] {
-            out.clear();
-            out.resize(cout.div_ceil(b) * b * cin, 0.0);
-            for co in 0..cout {
-                let block = &mut out[(co / b) * b * cin..][..b * cin];
-                for ci in 0..cin {
-                    block[ci * b + co % b] = self.weight[co * cin + ci];
-                }
-            }
+        pack_blocks(&self.weight, self.cin, 16, &mut self.blocks16);
+        pack_blocks(&self.weight, self.cin, 8, &mut self.blocks8);
+    }
+}
+
+/// `weight` (`[cout][inner]`) in blocks of `b` output channels, `[cout / b][inner][b]`, zero
+/// past `cout`: the layout the x86 kernels read, one broadcast per output channel.
+fn pack_blocks(weight: &[f32], inner: usize, b: usize, out: &mut Vec<f32>) {
+    let cout = weight.len() / inner.max(1);
+    out.clear();
+    out.resize(cout.div_ceil(b) * b * inner, 0.0);
+    for (co, row) in weight.chunks_exact(inner.max(1)).enumerate() {
+        let block = &mut out[(co / b) * b * inner..][..b * inner];
+        for (i, v) in row.iter().enumerate() {
+            block[i * b + co % b] = *v;
         }
     }
 }
@@ -473,7 +489,7 @@ pub fn pointwise_row(
 
 dispatch!(
     /// [`pointwise_row`] from the portable kernel (x86 CPUs with AVX2 use `x86`).
-    pointwise_row_portable => pointwise_row_body(
+    pub pointwise_row_portable => pointwise_row_body(
         src: &[f32], cin: usize, w: usize, weight: &[f32], bias: Option<&[f32]>, relu_in: bool,
         relu_out: bool, accumulate: bool, dst: &mut [f32],
     )
@@ -501,7 +517,7 @@ fn row_sums_body<const L: usize, const F: bool>(row: &[f32], w: usize, sums: &mu
 
 dispatch!(
     /// Adds each channel's sum and sum of squares over one row `[c][w]` to `sums[c]`.
-    row_sums => row_sums_body(row: &[f32], w: usize, sums: &mut [[f64; 2]])
+    pub row_sums => row_sums_body(row: &[f32], w: usize, sums: &mut [[f64; 2]])
 );
 
 #[inline(always)]
@@ -535,7 +551,7 @@ dispatch!(
     /// One row of bilinear x2 up-sampling (`align_corners = false`, as PyTorch) for every
     /// channel: `out` is `[c][2w]`; `near` and `far` are the source rows `[c][w]` weighted 3/4
     /// and 1/4; `tmp` holds `w` values.
-    upsample2x_row => upsample2x_row_body(
+    pub upsample2x_row => upsample2x_row_body(
         near: &[f32], far: &[f32], w: usize, tmp: &mut [f32], out: &mut [f32],
     )
 );

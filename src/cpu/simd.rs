@@ -81,13 +81,13 @@ pub fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
     }
 }
 
-/// Defines `pub fn $name(level: Level, args..)` that runs `$body::<LANES, FMA>(args..)` compiled
+/// Defines `$vis fn $name(level: Level, args..)` that runs `$body::<LANES, FMA>(args..)` compiled
 /// for the requested instruction set. `LANES` is the width of the kernels' register blocks.
 macro_rules! dispatch {
-    ($(#[$doc:meta])* $name:ident => $body:ident ($($arg:ident : $ty:ty),* $(,)?)) => {
+    ($(#[$doc:meta])* $vis:vis $name:ident => $body:ident ($($arg:ident : $ty:ty),* $(,)?)) => {
         $(#[$doc])*
         #[allow(clippy::too_many_arguments)]
-        pub fn $name(level: $crate::cpu::simd::Level, $($arg: $ty),*) {
+        $vis fn $name(level: $crate::cpu::simd::Level, $($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx2,fma")]

@@ -144,6 +144,43 @@ fn tiles(w: usize) -> impl Iterator<Item = (usize, usize, bool)> {
     )
 }
 
+/// `acc[j] += k[j] * v` for the tile's `TILE_CO` output channels (`k`: their weights, one each).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn fma_tile<const XV: usize>(
+    acc: &mut [[__m256; XV]; TILE_CO],
+    k: *const f32,
+    v: &[__m256; XV],
+) {
+    for (j, a) in acc.iter_mut().enumerate() {
+        let kj = _mm256_set1_ps(*k.add(j));
+        for (a, v) in a.iter_mut().zip(v) {
+            *a = _mm256_fmadd_ps(kj, *v, *a);
+        }
+    }
+}
+
+/// Stores the tile's first `cb` output channels, channel `j` at `out + j * stride` (after a
+/// ReLU if `relu`).
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn store_channels<const XV: usize, const FULL: bool>(
+    acc: &mut [[__m256; XV]; TILE_CO],
+    cb: usize,
+    relu: bool,
+    out: *mut f32,
+    stride: usize,
+    n: usize,
+) {
+    let zero = _mm256_setzero_ps();
+    for (j, a) in acc.iter_mut().enumerate().take(cb) {
+        if relu {
+            a.iter_mut().for_each(|v| *v = _mm256_max_ps(*v, zero));
+        }
+        store_tile::<XV, FULL>(out.add(j * stride), n, a);
+    }
+}
+
 /// One tile of the 1x1 convolution: `TILE_CO` output channels x `XV` vectors at `x`. Whether
 /// the tile is whole and whether the input gets a ReLU are parameters of the type, so that the
 /// loop over input channels has no branch.
@@ -179,21 +216,12 @@ unsafe fn pointwise_tile_avx2<const XV: usize, const FULL: bool, const RELU_IN: 
         if RELU_IN {
             v.iter_mut().for_each(|v| *v = _mm256_max_ps(*v, zero));
         }
-        for (j, a) in acc.iter_mut().enumerate() {
-            let kj = _mm256_set1_ps(*k.add(j));
-            for (a, v) in a.iter_mut().zip(&v) {
-                *a = _mm256_fmadd_ps(kj, *v, *a);
-            }
-        }
+        fma_tile(&mut acc, k, &v);
         s = s.add(w);
         k = k.add(PACK_AVX2);
     }
-    for (j, a) in acc.iter_mut().enumerate().take(cb) {
-        if relu_out {
-            a.iter_mut().for_each(|v| *v = _mm256_max_ps(*v, zero));
-        }
-        store_tile::<XV, FULL>(dst.as_mut_ptr().add((co0 + j) * w + x), n, a);
-    }
+    let out = dst.as_mut_ptr().add(co0 * w + x);
+    store_channels::<XV, FULL>(&mut acc, cb, relu_out, out, w, n);
 }
 
 /// As `rows::pointwise_row` (same arguments and result).
@@ -258,8 +286,7 @@ unsafe fn dense3x3_tile_avx2<const XV: usize, const FULL: bool>(
     (x, n): (usize, usize),
     out: &mut [f32],
 ) {
-    let zero = _mm256_setzero_ps();
-    let mut acc = [[zero; XV]; TILE_CO];
+    let mut acc = [[_mm256_setzero_ps(); XV]; TILE_CO];
     for (j, a) in acc.iter_mut().enumerate().take(cb) {
         *a = [_mm256_set1_ps(bias[co0 + j]); XV];
     }
@@ -269,22 +296,13 @@ unsafe fn dense3x3_tile_avx2<const XV: usize, const FULL: bool>(
             let p = row.as_ptr().add(ci * (wp + 2) + x);
             for dx in 0..3 {
                 let v = load_tile::<XV, FULL>(p.add(dx), n);
-                for (j, a) in acc.iter_mut().enumerate() {
-                    let kj = _mm256_set1_ps(*k.add(j));
-                    for (a, v) in a.iter_mut().zip(&v) {
-                        *a = _mm256_fmadd_ps(kj, *v, *a);
-                    }
-                }
+                fma_tile(&mut acc, k, &v);
                 k = k.add(TILE_CO);
             }
         }
     }
-    for (j, a) in acc.iter_mut().enumerate().take(cb) {
-        if relu {
-            a.iter_mut().for_each(|v| *v = _mm256_max_ps(*v, zero));
-        }
-        store_tile::<XV, FULL>(out.as_mut_ptr().add((co0 + j) * wp + x), n, a);
-    }
+    let out = out.as_mut_ptr().add(co0 * wp + x);
+    store_channels::<XV, FULL>(&mut acc, cb, relu, out, wp, n);
 }
 
 /// As `rows::dense3x3_row` (same arguments and result).
