@@ -9,6 +9,9 @@ iterations; it is a measuring stick here, never part of the loss.
     python probe_one_style.py --init ../din-mobile.safetensors --out /tmp/probe   # fine-tune
     python probe_one_style.py --widths 32,64,128 --out /tmp/wide                  # from scratch
     python probe_one_style.py --micro --out /tmp/micro    # MicroAST-like per-frame network
+    python probe_one_style.py --structure-weight 30 --out /tmp/s30  # keep the photo's structure
+
+A copy of another probe's --ckpt forks it: the copy resumes at that iteration with new weights.
 
 Variants the exported model does not have (--micro, --norm) patch the model's classes in this
 process only: they are probes, not presets.
@@ -44,6 +47,10 @@ def parse_args():
     ap.add_argument("--fresh", type=key_prefixes, default=[], help="with --init: comma-separated key "
                     "prefixes of layers that start freshly initialised")
     ap.add_argument("--style-weight", type=float, default=10, help="content + w * style")
+    ap.add_argument("--structure-weight", type=float, default=0.0, help="weight of the Laplacian "
+                    "structure loss on luma (losses.structure_loss), as in train.py; 0: off")
+    ap.add_argument("--structure-pool", type=int, default=2, help="box pooling before the structure "
+                    "loss's Laplacian")
     ap.add_argument("--loss", default="adain", help="loss layers (losses.LossLayers preset)")
     ap.add_argument("--octaves", type=int, default=1, help="the style loss is the mean over this many "
                     "scales: the image, then shrunk 2x, 4x ...")
@@ -171,7 +178,7 @@ def main():
         print(f"resumed {a.ckpt} at iteration {snap['iteration']}", flush=True)
     else:
         judge(0)
-    started, style_sum, b = time.time(), 0.0, a.batch
+    started, style_sum, structure_sum, b = time.time(), 0.0, 0.0, a.batch
     for it in range(first, a.iters + 1):
         content = pool.batch(b, a.crop, gen)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not a.fp32):
@@ -185,15 +192,17 @@ def main():
         lc = losses.content_loss(feats[-1], content_feat)
         targets = [[(m.expand(b, -1), s.expand(b, -1)) for m, s in stats] for stats in style_stats]
         ls = losses.octave_style_loss([feats] + octave_feats, targets, layers.style_weights)
+        lst = losses.structure_loss(painted, content, a.structure_pool)
         opt.zero_grad()
-        (lc + a.style_weight * ls).backward()
+        (lc + a.style_weight * ls + a.structure_weight * lst).backward()
         opt.step()
         style_sum += ls.item()
+        structure_sum += lst.item()
         if it % 50 == 0:
             rate = 50 / (time.time() - started)
-            print(f"it={it} style={style_sum / 50:.3f} content={lc.item():.3f} {rate:.2f} it/s",
-                  flush=True)
-            style_sum, started = 0.0, time.time()
+            print(f"it={it} style={style_sum / 50:.3f} structure={structure_sum / 50:.4f} "
+                  f"content={lc.item():.3f} {rate:.2f} it/s", flush=True)
+            style_sum, structure_sum, started = 0.0, 0.0, time.time()
         if it % a.eval_every == 0:
             judge(it)
             if a.ckpt:
