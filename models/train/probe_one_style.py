@@ -10,6 +10,8 @@ iterations; it is a measuring stick here, never part of the loss.
     python probe_one_style.py --widths 32,64,128 --out /tmp/wide                  # from scratch
     python probe_one_style.py --micro --out /tmp/micro    # MicroAST-like per-frame network
     python probe_one_style.py --structure-weight 30 --out /tmp/s30  # keep the photo's structure
+    python probe_one_style.py --init ../din-mobile.safetensors --frozen content_encoder,decoder \
+        --out /tmp/kernels   # only the style path learns: can the shipped frame network paint it?
 
 A copy of another probe's --ckpt forks it: the copy resumes at that iteration with new weights.
 
@@ -46,6 +48,10 @@ def parse_args():
     ap.add_argument("--init", default=None, help="start from these weights (else from scratch)")
     ap.add_argument("--fresh", type=key_prefixes, default=[], help="with --init: comma-separated key "
                     "prefixes of layers that start freshly initialised")
+    ap.add_argument("--frozen", type=key_prefixes, default=[], help="comma-separated key prefixes "
+                    "of layers that keep their weights, e.g. content_encoder,decoder: with --init, "
+                    "whether the trained per-frame network can paint this style given the right "
+                    "kernels")
     ap.add_argument("--style-weight", type=float, default=10, help="content + w * style")
     ap.add_argument("--structure-weight", type=float, default=0.0, help="weight of the Laplacian "
                     "structure loss on luma (losses.structure_loss), as in train.py; 0: off")
@@ -129,7 +135,10 @@ def main():
     net = init_from(a.init, cfg, a.fresh)[0] if a.init else M.DINNet(cfg)
     per_frame = sum(p.numel() for n, p in net.named_parameters()
                     if n.startswith(("content_encoder", "decoder")))
-    print(f"per-frame parameters {per_frame}", flush=True)
+    for name, p in net.named_parameters():
+        p.requires_grad_(not name.startswith(tuple(a.frozen)))
+    trained = [p for p in net.parameters() if p.requires_grad]
+    print(f"per-frame parameters {per_frame}, trained {sum(p.numel() for p in trained)}", flush=True)
     layers = losses.LossLayers.preset(a.loss)
     loss_net = vgg.load(HERE / "cache" / "vgg16_relu4_3.pt")
     content_train, content_val, _, style_val = splits(DEFAULT_DATA)
@@ -167,7 +176,7 @@ def main():
               f"color={s['color_dist']:.2f}", flush=True)
         net.train()
 
-    opt = torch.optim.Adam(net.parameters(), lr=a.lr)
+    opt = torch.optim.Adam(trained, lr=a.lr)
     first = 1
     if a.ckpt and a.ckpt.exists():
         snap = torch.load(a.ckpt, weights_only=False)
