@@ -40,7 +40,10 @@ from train import DEFAULT_DATA, HERE, init_from, key_prefixes, splits
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ap.add_argument("--style", type=int, default=0, help="index into the held-out styles")
+    ap.add_argument("--style", type=int, default=0, help="index into the held-out styles (or, with "
+                    "--training-style, into the training styles)")
+    ap.add_argument("--training-style", action="store_true", help="a style the model was trained "
+                    "on: with --init and --frozen, whether the style path fits even its own styles")
     ap.add_argument("--iters", type=int, default=1500)
     ap.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate")
     ap.add_argument("--config", default="din-mobile", help="model preset")
@@ -141,8 +144,8 @@ def main():
     print(f"per-frame parameters {per_frame}, trained {sum(p.numel() for p in trained)}", flush=True)
     layers = losses.LossLayers.preset(a.loss)
     loss_net = vgg.load(HERE / "cache" / "vgg16_relu4_3.pt")
-    content_train, content_val, _, style_val = splits(DEFAULT_DATA)
-    style_path = style_val[a.style]
+    content_train, content_val, style_train, style_val = splits(DEFAULT_DATA)
+    style_path = (style_train if a.training_style else style_val)[a.style]
     style = square(style_path, 256)
     photos = [(p.stem, square(p, 256)) for p in content_val[:20]]
     with torch.no_grad():
