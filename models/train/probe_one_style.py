@@ -13,7 +13,8 @@ iterations; it is a measuring stick here, never part of the loss.
     python probe_one_style.py --init ../din-mobile.safetensors --frozen content_encoder,decoder \
         --out /tmp/kernels   # only the style path learns: can the shipped frame network paint it?
 
-A copy of another probe's --ckpt forks it: the copy resumes at that iteration with new weights.
+A copy of another probe's --ckpt forks it: the copy resumes at that iteration under the options it is
+given (e.g. another --structure-weight).
 
 Variants the exported model does not have (--micro, --norm) patch the model's classes in this
 process only: they are probes, not presets.
