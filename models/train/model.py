@@ -89,6 +89,9 @@ class Config:
             # din-modulated with a third more per-frame work at full resolution, two ways
             "din-modulated-block5": replace(modulated, full_res_blocks=1, head_kernel=5),
             "din-modulated-head7": replace(modulated, head_kernel=7),
+            # din-modulated with a style path four (DIN) and two (modulation) times as wide: it runs
+            # once per style, so it costs nothing per frame
+            "din-modulated-wide-style": replace(modulated, hidden=256, modulation_hidden=256),
         }
         if name not in presets:
             raise ValueError(f"unknown preset {name!r}; known: {', '.join(presets)}")
