@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 import data
-from model import Config, DINNet, mix_kernels
+from model import Config, DINNet, checkpoint_weights, mix_kernels
 from train import DEFAULT_DATA, HERE, load_exported, splits
 
 JUDGE = HERE.parents[2] / "shared" / "judge" / "judge.py"
@@ -60,7 +60,7 @@ def load_net(path):
     else:
         ckpt = torch.load(path, weights_only=False, map_location="cpu")
         net = DINNet(Config.from_dict(ckpt["config"]))
-        net.load_state_dict(ckpt["model"])
+        net.load_state_dict(checkpoint_weights(ckpt))
         it = ckpt.get("iteration")
     return net.eval(), it
 

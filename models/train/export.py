@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
-from model import Config, DINNet, mix_kernels
+from model import Config, DINNet, checkpoint_weights, mix_kernels
 
 FORMAT = "dinstyle-din/1"
 
@@ -78,7 +78,7 @@ def main():
     args = ap.parse_args()
     ckpt = torch.load(args.ckpt, weights_only=False, map_location="cpu")
     net = DINNet(Config.from_dict(ckpt["config"]))
-    net.load_state_dict(ckpt["model"])
+    net.load_state_dict(checkpoint_weights(ckpt))
     export_model(net, ckpt, args.out, args.name)
     if args.fixture:
         export_fixture(net, args.fixture)

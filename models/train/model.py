@@ -468,3 +468,10 @@ def mix_kernels(kernel_sets, weights):
         bias = sum(w * k[1] for w, k in zip(weights, layer))
         out.append((weight, bias))
     return out
+
+
+def checkpoint_weights(ckpt):
+    """The weights a training checkpoint stands for: the moving average of its weights when the
+    run kept one (train.py --ema), else the weights of its last step."""
+    average = ckpt.get("ema")
+    return average["weights"] if isinstance(average, dict) else ckpt["model"]

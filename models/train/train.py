@@ -96,6 +96,10 @@ def parse_args(argv=None):
     ap.add_argument("--save-every-min", type=float, default=10.0)
     ap.add_argument("--snapshot-every", type=int, default=0, help="also keep the weights every N iterations "
                     "as CKPT-<iteration>.pt (0: never)")
+    ap.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights "
+                    "with this decay (e.g. 0.999: about the last 1,000 steps); snapshots and export.py take "
+                    "it. At a constant learning rate single steps wander along the style/content front; "
+                    "the average is the settled model (0: off)")
     ap.add_argument("--bench", type=int, default=0, help="time N steps (after 2 warm-up steps) with these "
                     "options, print it/s and exit without writing anything")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop this run (with a checkpoint) after this many minutes; 0: no limit")
@@ -284,9 +288,34 @@ def train_step(net, loss_net, content, style, style_stats, args, gen, identity_i
                    "contrast": l_contrast.item()}
 
 
-def save(path, net, opt, it, gen, args, elapsed, warmup_from=None, grad_norm_avg=None):
+class WeightAverage:
+    """Exponential moving average of a network's weights. Its decay warms up as (1 + n) / (10 + n)
+    so that the first steps of a fresh network do not linger in it."""
+
+    def __init__(self, net, decay, state=None):
+        self.decay = decay
+        self.steps = state["steps"] if state else 0
+        source = state["weights"] if state else net.state_dict()
+        self.weights = {k: v.detach().clone() for k, v in source.items()}
+
+    def update(self, net):
+        self.steps += 1
+        d = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        with torch.no_grad():
+            for k, v in net.state_dict().items():
+                if v.is_floating_point():
+                    self.weights[k].lerp_(v, 1 - d)
+                else:
+                    self.weights[k].copy_(v)
+
+    def state(self):
+        return {"weights": self.weights, "steps": self.steps, "decay": self.decay}
+
+
+def save(path, net, opt, it, gen, args, elapsed, warmup_from=None, grad_norm_avg=None, average=None):
     tmp = Path(str(path) + ".tmp")
     torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "iteration": it,
+                "ema": average.state() if average else None,
                 "warmup_from": warmup_from, "grad_norm_avg": grad_norm_avg,
                 "config": net.cfg.to_dict(), "rng": gen.get_state(), "args": vars(args) | {"data": str(args.data), "loss_layers": dataclasses.asdict(args.loss_layers)},
                 "elapsed_s": elapsed}, tmp)
@@ -335,6 +364,8 @@ def main(argv=None):
     args.ckpt.parent.mkdir(parents=True, exist_ok=True)
     log_path = args.ckpt.with_suffix(".log.jsonl")
 
+    state = ckpt.get("ema") if args.resume else None
+    average = WeightAverage(net, args.ema, state) if args.ema else None
     net.train()
     t0 = t_save = run_start = time.time()
     sums, n = {}, 0
@@ -360,6 +391,8 @@ def main(argv=None):
             parts["grad_norm"] = norm
         set_lr(opt, args, it, warmup_from)
         opt.step()
+        if average:
+            average.update(net)
         it += 1
         if not math.isfinite(total.item()):
             raise SystemExit(f"loss is {total.item()} at iteration {it}")
@@ -396,10 +429,11 @@ def main(argv=None):
             t0, sums, n = now, {}, 0
         stop = args.max_minutes and (now - run_start) / 60 >= args.max_minutes
         if now - t_save > args.save_every_min * 60 or it >= args.iters or stop:
-            save(args.ckpt, net, opt, it, gen, args, elapsed + now - t0, warmup_from, grad_norm_avg)
+            save(args.ckpt, net, opt, it, gen, args, elapsed + now - t0, warmup_from, grad_norm_avg, average)
             t_save = now
         if args.snapshot_every and it % args.snapshot_every == 0:  # for judging against iterations
-            torch.save({"model": net.state_dict(), "iteration": it, "config": net.cfg.to_dict()},
+            weights = average.weights if average else net.state_dict()
+            torch.save({"model": weights, "iteration": it, "config": net.cfg.to_dict(), "ema": bool(average)},
                        args.ckpt.with_name(f"{args.ckpt.stem}-{it}.pt"))
         if stop:
             print(f"stopping at iteration {it}: --max-minutes reached", flush=True)
