@@ -473,5 +473,4 @@ def mix_kernels(kernel_sets, weights):
 def checkpoint_weights(ckpt):
     """The weights a training checkpoint stands for: the moving average of its weights when the
     run kept one (train.py --ema), else the weights of its last step."""
-    average = ckpt.get("ema")
-    return average["weights"] if isinstance(average, dict) else ckpt["model"]
+    return ckpt["ema"]["weights"] if ckpt.get("ema") else ckpt["model"]

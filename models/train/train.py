@@ -27,7 +27,7 @@ import data
 import losses
 import temporal
 import vgg
-from model import Config, DINNet, grow_kernel, liveness
+from model import Config, DINNet, checkpoint_weights, grow_kernel, liveness
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[2] / "shared" / "data"
@@ -206,7 +206,7 @@ def init_from(path, cfg, fresh=()):
         weights = source.state_dict()
     else:
         snap = torch.load(path, weights_only=False, map_location="cpu")
-        weights, it = snap["model"], snap["iteration"]
+        weights, it = checkpoint_weights(snap), snap["iteration"]
     net = DINNet(cfg)
     own = net.state_dict()
     taken = {k: v for k, v in weights.items()
@@ -433,7 +433,7 @@ def main(argv=None):
             t_save = now
         if args.snapshot_every and it % args.snapshot_every == 0:  # for judging against iterations
             weights = average.weights if average else net.state_dict()
-            torch.save({"model": weights, "iteration": it, "config": net.cfg.to_dict(), "ema": bool(average)},
+            torch.save({"model": weights, "iteration": it, "config": net.cfg.to_dict(), "averaged": bool(average)},
                        args.ckpt.with_name(f"{args.ckpt.stem}-{it}.pt"))
         if stop:
             print(f"stopping at iteration {it}: --max-minutes reached", flush=True)
