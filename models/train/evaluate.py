@@ -5,7 +5,8 @@ at --size) with the style encoded at --style-size, as `dinstyle image` does by d
 larger than --processing-size are painted at that size and scaled back. The
 pictures are written as `{content}__{style}.png` and scored by `../shared/judge` (VGG-19 style
 loss, SSIM, content loss, colour distance), next to two references scored the same way: the
-photo itself and Reinhard et al. (2001) colour transfer.
+photo itself and Reinhard et al. (2001) colour transfer. Beside the judge's numbers,
+`layout_change` measures blotches (see its docstring).
 
     python evaluate.py --ckpt runs/din.ckpt ../din-mobile.safetensors --out /tmp/judged
     python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --styles 10 --photos 20
@@ -28,11 +29,13 @@ import torch.nn.functional as F
 from PIL import Image
 
 import data
+from losses import LUMA
 from model import Config, DINNet, checkpoint_weights, mix_kernels
 from train import DEFAULT_DATA, HERE, load_exported, splits
 
 JUDGE = HERE.parents[2] / "shared" / "judge" / "judge.py"
 SHEET_PHOTOS, SHEET_STYLES = 6, 6  # the fixed picture sheet: the first photos x the first styles
+LAYOUT_POOL = 8  # layout_change's scale: broader than a stroke, finer than a face
 
 # RGB -> LMS -> log10 -> l-alpha-beta (Reinhard, Ashikhmin, Gooch, Shirley 2001).
 RGB2LMS = np.array([[0.3811, 0.5783, 0.0402], [0.1967, 0.7244, 0.0782], [0.0241, 0.1288, 0.8444]])
@@ -118,6 +121,24 @@ def paint_all(folder, held, paint):
     folder.mkdir(parents=True, exist_ok=True)
     for ci, si, name in held.pairs():
         save_png(paint(ci, si), folder / name)
+
+
+def layout_change(painted, photo, pool=LAYOUT_POOL):
+    """How far a picture moves the photo's light layout: the mean squared difference of their
+    luma averaged over pool x pool pixels, each with its own mean taken off (a style may make the
+    whole picture darker or lighter). Blotches, faint broad changes of light posterised into two
+    tones, raise it; strokes and a global change of colour barely do."""
+    def layout(x):
+        luma = (x.float() * x.new_tensor(LUMA, dtype=torch.float32).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        luma = F.avg_pool2d(luma, pool)
+        return luma - luma.mean((2, 3), keepdim=True)
+    return F.mse_loss(layout(painted), layout(photo)).item()
+
+
+def mean_layout_change(folder, held):
+    load = lambda p: torch.from_numpy(np.asarray(Image.open(p).convert("RGB"), dtype=np.float32) / 255)
+    return float(np.mean([layout_change(load(folder / name).permute(2, 0, 1)[None], held.photos[ci])
+                          for ci, _, name in held.pairs()]))
 
 
 def judge(folder, held, threads):
@@ -222,6 +243,7 @@ def main():
         paint_all(folder, held, paint)
         row = judge(folder, held, args.threads)
         table[name] = {k: row[k] for k in ("style_loss", "ssim", "content_loss", "color_dist")}
+        table[name]["layout_change"] = mean_layout_change(folder, held)
         if name in nets and args.training_loss:
             table[name] |= training_losses(nets[name][0], held, nets[name][1], args.training_loss)
         if args.sheet:

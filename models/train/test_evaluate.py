@@ -1,0 +1,39 @@
+"""Tests of evaluate.py's blotch measure (no data, no judge needed).
+
+    python -m pytest test_evaluate.py      or      python test_evaluate.py
+"""
+
+import torch
+
+from evaluate import layout_change
+
+
+def photo(seed=0, side=64):
+    return torch.rand(1, 3, side, side, generator=torch.Generator().manual_seed(seed))
+
+
+def test_a_photo_keeps_its_own_layout():
+    x = photo()
+    assert layout_change(x, x) == 0.0
+
+
+def test_a_global_change_of_light_or_fine_texture_costs_little():
+    x = photo()
+    darker = x - 0.2  # every pixel darker by the same amount
+    strokes = x + 0.3 * torch.sign(torch.randn(x.shape, generator=torch.Generator().manual_seed(1)))
+    assert layout_change(darker, x) < 1e-10
+    assert layout_change(strokes, x) < 0.002  # 8 x 8 averaging smooths pixel-scale texture away
+
+
+def test_a_blotch_raises_it():
+    x = torch.full((1, 3, 64, 64), 0.5)
+    blotched = x.clone()
+    blotched[..., 8:40, 16:48] = 0.1  # a dark blob over a flat region
+    assert layout_change(blotched, x) > 0.01
+
+
+if __name__ == "__main__":
+    for name, fn in list(globals().items()):
+        if name.startswith("test_"):
+            fn()
+            print("ok", name)
