@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 import data
-from losses import LUMA
+from losses import downsample, luma
 from model import Config, DINNet, checkpoint_weights, mix_kernels
 from train import DEFAULT_DATA, HERE, load_exported, splits
 
@@ -129,16 +129,14 @@ def layout_change(painted, photo, pool=LAYOUT_POOL):
     whole picture darker or lighter). Blotches, faint broad changes of light posterised into two
     tones, raise it; strokes and a global change of colour barely do."""
     def layout(x):
-        luma = (x.float() * x.new_tensor(LUMA, dtype=torch.float32).view(1, 3, 1, 1)).sum(1, keepdim=True)
-        luma = F.avg_pool2d(luma, pool)
-        return luma - luma.mean((2, 3), keepdim=True)
+        light = downsample(luma(x), pool)
+        return light - light.mean((2, 3), keepdim=True)
     return F.mse_loss(layout(painted), layout(photo)).item()
 
 
 def mean_layout_change(folder, held):
-    load = lambda p: torch.from_numpy(np.asarray(Image.open(p).convert("RGB"), dtype=np.float32) / 255)
-    return float(np.mean([layout_change(load(folder / name).permute(2, 0, 1)[None], held.photos[ci])
-                          for ci, _, name in held.pairs()]))
+    load = lambda p: data.to_uint8_tensor(data.load_rgb(p))[None].float() / 255
+    return float(np.mean([layout_change(load(folder / name), held.photos[ci]) for ci, _, name in held.pairs()]))
 
 
 def judge(folder, held, threads):

@@ -101,9 +101,13 @@ LAPLACIAN = ((0.0, -1.0, 0.0), (-1.0, 4.0, -1.0), (0.0, -1.0, 0.0))
 def laplacian(images, pool):
     """The Laplacian of the images' luma after `pool` x `pool` box averaging: [B, 1, H/pool - 2,
     W/pool - 2] (valid borders: no padding to invent edges)."""
-    luma = (images.float() * images.new_tensor(LUMA, dtype=torch.float32).view(1, 3, 1, 1)).sum(1, keepdim=True)
-    kernel = luma.new_tensor(LAPLACIAN).view(1, 1, 3, 3)
-    return F.conv2d(downsample(luma, pool), kernel)
+    kernel = images.new_tensor(LAPLACIAN, dtype=torch.float32).view(1, 1, 3, 3)
+    return F.conv2d(downsample(luma(images), pool), kernel)
+
+
+def luma(images):
+    """[B, 3, H, W] RGB -> [B, 1, H, W] luma (BT.601), in float32."""
+    return (images.float() * images.new_tensor(LUMA, dtype=torch.float32).view(1, 3, 1, 1)).sum(1, keepdim=True)
 
 
 def structure_loss(painted, photo, pool):
