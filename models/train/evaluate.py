@@ -134,9 +134,14 @@ def layout_change(painted, photo, pool=LAYOUT_POOL):
     return F.mse_loss(layout(painted), layout(photo)).item()
 
 
+def load_painted(path):
+    """A written picture as [1, 3, H, W] in [0, 1]."""
+    return data.to_uint8_tensor(data.load_rgb(path))[None].float() / 255
+
+
 def mean_layout_change(folder, held):
-    load = lambda p: data.to_uint8_tensor(data.load_rgb(p))[None].float() / 255
-    return float(np.mean([layout_change(load(folder / name), held.photos[ci]) for ci, _, name in held.pairs()]))
+    return float(np.mean([layout_change(load_painted(folder / name), held.photos[ci])
+                          for ci, _, name in held.pairs()]))
 
 
 def judge(folder, held, threads):
@@ -156,7 +161,7 @@ def sheet(path, held, folder):
     for si in range(n_s):
         row = [held.styles[si]]
         for ci in range(n_c):
-            row.append(data.to_uint8_tensor(data.load_rgb(folder / held.name(ci, si)))[None].float() / 255)
+            row.append(load_painted(folder / held.name(ci, si)))
         rows.append(row)
     save_png(torch.cat([torch.cat(r, 3) for r in rows], 2), path)
 
