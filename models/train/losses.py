@@ -82,6 +82,22 @@ def downsample(images, factor):
     return images if factor == 1 else F.avg_pool2d(images, factor)
 
 
+def upscale(images, factor):
+    """Images scaled up `factor` times, bicubic and clamped to [0, 1]: how dinstyle shows a picture
+    painted at its processing size on a larger frame (its Catmull-Rom filter is a close twin)."""
+    return F.interpolate(images, scale_factor=factor, mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+def random_window(images, side, gen):
+    """One `side` x `side` window of the batch, at a place drawn from `gen` (all of it if smaller)."""
+    h, w = images.shape[-2:]
+    if side >= min(h, w):
+        return images
+    y = int(torch.randint(h - side + 1, (1,), generator=gen))
+    x = int(torch.randint(w - side + 1, (1,), generator=gen))
+    return images[..., y:y + side, x:x + side]
+
+
 def octave_features(loss_net, painted, layers, octaves):
     """The painting's features at `layers` shrunk 2x, 4x ...: octaves 1 to `octaves` - 1."""
     return [loss_net(downsample(painted, 2 ** o), layers) for o in range(1, octaves)]

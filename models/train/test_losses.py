@@ -1,4 +1,4 @@
-"""Tests of the structure and contrast losses in losses.py (no data, no loss network needed).
+"""Tests of the structure, contrast and upscaled-style helpers in losses.py (no data, no loss network needed).
 
     python -m pytest test_losses.py      or      python test_losses.py
 """
@@ -59,6 +59,35 @@ def test_contrast_prefers_the_painting_style():
     assert abs(losses.style_contrast_loss(painted, styles, style_of, 0.3).item() - right) < 1e-5
     losses.style_contrast_loss(painted, styles, style_of, 0.3).backward()
     assert painted.grad.abs().sum().item() > 0
+
+
+def test_upscaling_doubles_the_side_keeps_flat_colour_and_stays_in_range():
+    flat = torch.full((2, 3, 16, 16), 0.3)
+    up = losses.upscale(flat, 2)
+    assert up.shape == (2, 3, 32, 32)
+    assert (up - 0.3).abs().max().item() < 1e-6
+    # bicubic overshoots at hard edges; dinstyle clamps its frames, so does the loss's copy
+    edge = torch.zeros(1, 3, 16, 16)
+    edge[..., 8:] = 1.0
+    assert losses.upscale(edge, 2).min().item() == 0.0 and losses.upscale(edge, 2).max().item() == 1.0
+    # the gradient reaches the painting through it
+    painted = photo(side=16).requires_grad_()
+    losses.upscale(painted, 2).pow(2).sum().backward()
+    assert painted.grad.abs().sum().item() > 0
+
+
+def test_the_window_is_a_part_of_the_batch():
+    x = photo(side=32)
+    gen = torch.Generator().manual_seed(4)
+    places = set()
+    for _ in range(20):
+        w = losses.random_window(x, 8, gen)
+        assert w.shape == (2, 3, 8, 8)
+        hits = [(y, z) for y in range(25) for z in range(25) if torch.equal(x[..., y:y + 8, z:z + 8], w)]
+        assert hits
+        places.add(hits[0])
+    assert len(places) > 5  # drawn, not fixed
+    assert losses.random_window(x, 32, gen) is x and losses.random_window(x, 64, gen) is x
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@
 run.sh chains the phases of the shipped recipe and passes its options. Losses: content and
 BN-statistic style losses at the layers of a `losses.LossLayers` preset (--loss), an identity
 loss (a content image used as its own style comes back unchanged) that gives the content-style
-trade-off `alpha` its meaning, and with --temporal-weight the temporal regulariser of
-temporal.py (stable video without flow). Adam; the defaults are the first models' recipe, see
---help. The checkpoint holds model, optimiser, iteration and RNG: --resume continues.
+trade-off `alpha` its meaning, with --temporal-weight the temporal regulariser of
+temporal.py (stable video without flow), and with --upscaled-style-weight a style term on the
+painting scaled up 2x, as dinstyle shows frames painted at its processing size on larger ones.
+Adam; the defaults are the first models' recipe, see --help. The checkpoint holds model,
+optimiser, iteration and RNG: --resume continues.
 """
 
 import argparse
@@ -68,6 +70,12 @@ def parse_args(argv=None):
     ap.add_argument("--loss", default="johnson", help="loss layers: johnson, adain or balanced (losses.LossLayers)")
     ap.add_argument("--octaves", type=int, default=1, help="the style loss is the mean over this many "
                     "scales of the painting and the style: as they are, shrunk 2x, 4x ... (larger strokes)")
+    ap.add_argument("--upscaled-style-weight", type=float, default=0.0, help="weight of a style term on "
+                    "a window of the painting scaled up 2x (bicubic, as dinstyle shows frames painted at its "
+                    "processing size on larger ones) against the paintings at 2x --style-size: strokes that "
+                    "still match the painting when scaled up; 0: off")
+    ap.add_argument("--upscaled-window", type=int, default=64, help="side of the window of the crop that "
+                    "term scales up (the whole 128 px crop scaled up costs four loss-network passes)")
     ap.add_argument("--structure-weight", type=float, default=0.0, help="weight of the Laplacian "
                     "structure loss on luma (losses.structure_loss); 0: off")
     ap.add_argument("--structure-pool", type=int, default=2, help="box pooling before the structure "
@@ -126,7 +134,7 @@ def cached_styles(paths, side, loss_net, layers, cache_dir, octaves=1, bf16=True
     """uint8 style squares and their VGG mean/std at `layers` for each octave (the squares shrunk
     1x, 2x, 4x ...), computed once and kept on disk (the images and each set of statistics in
     files of their own). "stats" is [octave][layer] -> [N, 2, C] (mean, std)."""
-    key = hashlib.sha256(("\n".join(p.name for p in paths) + f"\n{side}").encode()).hexdigest()[:16]
+    key = styles_key(paths, side)
     images_path = Path(cache_dir) / f"styles_{side}_{key}.pt"
     stats_path = Path(cache_dir) / f"stats_{side}_{key}_{'-'.join(layers)}.pt"
     if images_path.exists():
@@ -145,6 +153,23 @@ def cached_styles(paths, side, loss_net, layers, cache_dir, octaves=1, bf16=True
             torch.save(style_stats_table(images, loss_net, layers, factor, bf16), path)
         per_octave.append(torch.load(path, weights_only=True))
     return {"images": images, "stats": per_octave}
+
+
+def styles_key(paths, side):
+    return hashlib.sha256(("\n".join(p.name for p in paths) + f"\n{side}").encode()).hexdigest()[:16]
+
+
+def cached_stats(paths, side, loss_net, layers, cache_dir, bf16=True, chunk=64):
+    """The styles' VGG mean/std at `layers` at `side` px, as `cached_styles` would give for octave 0,
+    without keeping the images (5,000 paintings at 512 px are 4 GB): [layer] -> [N, 2, C]."""
+    path = Path(cache_dir) / f"stats_{side}_{styles_key(paths, side)}_{'-'.join(layers)}.pt"
+    if not path.exists():
+        print(f"computing the VGG statistics of {len(paths)} styles at {side}px -> {path}", flush=True)
+        parts = [style_stats_table(data.load_squares(paths[i:i + chunk], side), loss_net, layers, 1, bf16)
+                 for i in range(0, len(paths), chunk)]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save([torch.cat(layer) for layer in zip(*parts)], path)
+    return torch.load(path, weights_only=True)
 
 
 def style_stats_table(images, loss_net, layers, factor, bf16=True):
@@ -247,10 +272,11 @@ def pick_device(name):
     return torch.device(name)
 
 
-def train_step(net, loss_net, content, style, style_stats, args, gen, identity_inputs=None):
+def train_step(net, loss_net, content, style, style_stats, args, gen, identity_inputs=None, upscaled_stats=None):
     """One optimisation step's losses (the caller back-propagates). `style_stats`: per octave, per
     style layer, the targets' (mean, std). `identity_inputs`: the identity loss's (own style, photo
-    window), by default (content, content)."""
+    window), by default (content, content). `upscaled_stats`: per style layer, the targets' (mean,
+    std) at twice the style size, for --upscaled-style-weight."""
     own, window = identity_inputs or (content, content)
     with torch.autocast(content.device.type, dtype=torch.bfloat16, enabled=args.bf16):
         levels = net.style_encoder(style)
@@ -261,6 +287,9 @@ def train_step(net, loss_net, content, style, style_stats, args, gen, identity_i
         out = net.stylize(content, kernels)
         out_feats = loss_net(out, args.loss_layers.all())
         octave_feats = losses.octave_features(loss_net, out, args.loss_layers.style, len(style_stats))
+        if upscaled_stats is not None:
+            upscaled = losses.upscale(losses.random_window(out, args.upscaled_window, gen), 2)
+            upscaled_feats = loss_net(upscaled, args.loss_layers.style)
         with torch.no_grad():
             content_feat = loss_net(content, (args.loss_layers.content,))[0]
         # an image used as its own style comes back unchanged (skipped at weight 0: it costs a
@@ -278,12 +307,16 @@ def train_step(net, loss_net, content, style, style_stats, args, gen, identity_i
             l_contrast = torch.zeros((), device=content.device)
     l_content = losses.content_loss(out_feats[args.loss_layers.all().index(args.loss_layers.content)], content_feat)
     l_style = losses.octave_style_loss([out_feats] + octave_feats, style_stats, args.loss_layers.style_weights)
+    l_upscaled = (losses.style_loss(upscaled_feats, upscaled_stats, args.loss_layers.style_weights)
+                  if upscaled_stats is not None else torch.zeros(()))
     l_identity = F.l1_loss(identity.float(), window) if identity is not None else torch.zeros(())
     l_structure = losses.structure_loss(out, content, args.structure_pool)
     total = (args.content_weight * l_content + args.style_weight * l_style
              + args.identity_weight * l_identity + args.temporal_weight * l_temporal
-             + args.structure_weight * l_structure + args.contrast_weight * l_contrast)
-    return total, {"content": l_content.item(), "style": l_style.item(), "identity": l_identity.item(),
+             + args.structure_weight * l_structure + args.contrast_weight * l_contrast
+             + args.upscaled_style_weight * l_upscaled)
+    return total, {"content": l_content.item(), "style": l_style.item(), "upscaled_style": l_upscaled.item(),
+                   "identity": l_identity.item(),
                    "temporal": l_temporal.item(), "structure": l_structure.item(),
                    "contrast": l_contrast.item()}
 
@@ -337,6 +370,8 @@ def main(argv=None):
     print(f"{len(content_train)} content photos, {len(style_train)} styles for training on {device}", flush=True)
     styles = cached_styles(style_train, args.style_size, loss_net, args.loss_layers.style, args.cache,
                            args.octaves, args.bf16)
+    upscaled_table = (cached_stats(style_train, 2 * args.style_size, loss_net, args.loss_layers.style, args.cache,
+                                   args.bf16) if args.upscaled_style_weight > 0 else None)
     contents = data.ContentPool(content_train, min_side=args.crop)
 
     it, elapsed = 0, 0.0
@@ -377,9 +412,12 @@ def main(argv=None):
         idx = idx.repeat_interleave(args.batch // args.styles_per_batch)
         style_stats = [[(s[idx, 0].to(device), s[idx, 1].to(device)) for s in octave]
                        for octave in styles["stats"]]
+        upscaled_stats = ([(s[idx, 0].to(device), s[idx, 1].to(device)) for s in upscaled_table]
+                          if upscaled_table is not None else None)
         content = contents.batch(args.batch, args.crop, gen).to(device)
         identity_inputs = identity_pair(contents, content, args, gen) if args.identity_weight > 0 else None
-        total, parts = train_step(net, loss_net, content, style, style_stats, args, gen, identity_inputs)
+        total, parts = train_step(net, loss_net, content, style, style_stats, args, gen, identity_inputs,
+                                  upscaled_stats)
         opt.zero_grad(set_to_none=True)
         total.backward()
         if args.clip_factor > 0:

@@ -1,0 +1,59 @@
+"""Tests of train.train_step's terms on a random loss network (no data, no VGG file needed).
+
+    python -m pytest test_train_step.py      or      python test_train_step.py
+"""
+
+import torch
+
+import train
+import vgg
+from model import Config, DINNet
+
+
+def random_loss_net():
+    """VGG-16's shapes up to relu4_1 with random weights: the step's plumbing, not its numbers."""
+    gen = torch.Generator().manual_seed(0)
+    state, cin = {}, 3
+    for b, (c, n) in enumerate(vgg.BLOCKS, start=1):
+        for i in range(1, (n if b < 4 else 1) + 1):
+            state[f"block{b}_conv{i}.weight"] = torch.randn(c, cin, 3, 3, generator=gen) * (2 / (9 * cin)) ** 0.5
+            state[f"block{b}_conv{i}.bias"] = torch.zeros(c)
+            cin = c
+    return vgg.VGG16Features(state)
+
+
+def zero_stats(loss_net, layers):
+    x = torch.rand(1, 3, 32, 32)
+    return [(torch.zeros(2, f.shape[1]), torch.zeros(2, f.shape[1])) for f in loss_net(x, layers)]
+
+
+def step(upscaled_weight, upscaled_stats):
+    args = train.parse_args(["--crop", "32", "--batch", "2", "--styles-per-batch", "1", "--loss", "balanced",
+                             "--identity-weight", "0", "--no-bf16", "--upscaled-window", "16",
+                             "--upscaled-style-weight", str(upscaled_weight)])
+    torch.manual_seed(0)
+    net = DINNet(Config.preset("din-modulated"))
+    loss_net = random_loss_net()
+    content, style = torch.rand(2, 3, 32, 32), torch.rand(1, 3, 64, 64)
+    stats = [zero_stats(loss_net, args.loss_layers.style)]
+    total, parts = train.train_step(net, loss_net, content, style, stats, args, torch.Generator().manual_seed(1),
+                                    upscaled_stats=upscaled_stats)
+    total.backward()
+    grads = torch.cat([p.grad.flatten() for p in net.parameters() if p.grad is not None])
+    return total.item(), parts, grads
+
+
+def test_the_upscaled_term_adds_its_weighted_loss_and_reaches_the_network():
+    targets = zero_stats(random_loss_net(), train.parse_args(["--loss", "balanced"]).loss_layers.style)
+    base_total, base_parts, base_grads = step(0.0, None)
+    total, parts, grads = step(2.0, targets)
+    assert base_parts["upscaled_style"] == 0.0 and parts["upscaled_style"] > 0.0
+    assert abs(total - base_total - 2.0 * parts["upscaled_style"]) < 1e-3 * total
+    assert not torch.allclose(grads, base_grads)
+
+
+if __name__ == "__main__":
+    for name, test in list(globals().items()):
+        if name.startswith("test_"):
+            test()
+            print("ok", name)
