@@ -1,4 +1,5 @@
-"""Tests of train.train_step's terms on a random loss network (no data, no VGG file needed).
+"""Tests of train.train_step's terms on a random loss network and of where a run stops (no data,
+no VGG file needed).
 
     python -m pytest test_train_step.py      or      python test_train_step.py
 """
@@ -50,6 +51,19 @@ def test_the_upscaled_term_adds_its_weighted_loss_and_reaches_the_network():
     assert base_parts["upscaled_style"] == 0.0 and parts["upscaled_style"] > 0.0
     assert abs(total - base_total - 2.0 * parts["upscaled_style"]) < 1e-3 * total
     assert not torch.allclose(grads, base_grads)
+
+
+def test_stop_at_ends_the_run_early_on_the_full_schedule():
+    def lr_at(it, extra):
+        args = train.parse_args(["--iters", "100", "--decay-from", "0", "--lr", "1e-3"] + extra)
+        opt = torch.optim.Adam([{"params": [torch.zeros(1)]}, {"params": [torch.zeros(1)]}])
+        train.set_lr(opt, args, it, None)
+        return train.last_iteration(args), opt.param_groups[0]["lr"]
+
+    assert lr_at(40, ["--stop-at", "40"])[1] == lr_at(40, [])[1]  # the same learning rate at 40
+    assert lr_at(40, ["--stop-at", "40"])[0] == 40 and lr_at(40, [])[0] == 100
+    assert lr_at(40, [])[1] > 5e-4  # mid-cycle, not the floor a cycle ending at 40 would give
+    assert lr_at(0, ["--stop-at", "400"])[0] == 100  # never past --iters
 
 
 if __name__ == "__main__":

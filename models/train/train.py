@@ -110,6 +110,9 @@ def parse_args(argv=None):
                     "the average is the settled model (0: off)")
     ap.add_argument("--bench", type=int, default=0, help="time N steps (after 2 warm-up steps) with these "
                     "options, print it/s and exit without writing anything")
+    ap.add_argument("--stop-at", type=int, default=0, help="stop (with a checkpoint) at this iteration, before "
+                    "--iters, whose learning-rate schedule still applies: the part of a cycle that a later run "
+                    "forked from (run.sh); 0: run to --iters")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop this run (with a checkpoint) after this many minutes; 0: no limit")
     ap.add_argument("--fit-minutes", type=float, default=0, help="set --iters from the speed of the first "
                     "steps so that the run (and its --decay-from cosine) ends after about this many minutes "
@@ -266,6 +269,11 @@ def set_lr(opt, args, it, warmup_from):
         group["lr"] = args.lr * mult * scale
 
 
+def last_iteration(args):
+    """Where this run stops: --iters, or --stop-at before it (the schedule still runs to --iters)."""
+    return min(args.iters, args.stop_at) if args.stop_at else args.iters
+
+
 def pick_device(name):
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -406,7 +414,7 @@ def main(argv=None):
     sums, n = {}, 0
     bench_steps = 0
     fit_from = it + 10  # the speed is timed from here (the first steps warm up caches and kernels)
-    while it < args.iters:
+    while it < last_iteration(args):
         idx = torch.randint(len(styles["images"]), (args.styles_per_batch,), generator=gen)
         style = (styles["images"][idx].float() / 255.0).to(device)
         idx = idx.repeat_interleave(args.batch // args.styles_per_batch)
@@ -466,7 +474,7 @@ def main(argv=None):
             elapsed += now - t0
             t0, sums, n = now, {}, 0
         stop = args.max_minutes and (now - run_start) / 60 >= args.max_minutes
-        if now - t_save > args.save_every_min * 60 or it >= args.iters or stop:
+        if now - t_save > args.save_every_min * 60 or it >= last_iteration(args) or stop:
             save(args.ckpt, net, opt, it, gen, args, elapsed + now - t0, warmup_from, grad_norm_avg, average)
             t_save = now
         if args.snapshot_every and it % args.snapshot_every == 0:  # for judging against iterations
