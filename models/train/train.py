@@ -139,7 +139,7 @@ def cached_styles(paths, side, loss_net, layers, cache_dir, octaves=1, bf16=True
     files of their own). "stats" is [octave][layer] -> [N, 2, C] (mean, std)."""
     key = styles_key(paths, side)
     images_path = Path(cache_dir) / f"styles_{side}_{key}.pt"
-    stats_path = Path(cache_dir) / f"stats_{side}_{key}_{'-'.join(layers)}.pt"
+    stats_path = stats_file(cache_dir, side, key, layers)
     if images_path.exists():
         images = torch.load(images_path, weights_only=True)["images"]
     else:
@@ -162,10 +162,19 @@ def styles_key(paths, side):
     return hashlib.sha256(("\n".join(p.name for p in paths) + f"\n{side}").encode()).hexdigest()[:16]
 
 
+def stats_file(cache_dir, side, key, layers):
+    return Path(cache_dir) / f"stats_{side}_{key}_{'-'.join(layers)}.pt"
+
+
+def stats_of(table, idx, device):
+    """The rows `idx` of a [layer] -> [N, 2, C] statistics table as [(mean, std)] per layer."""
+    return [(s[idx, 0].to(device), s[idx, 1].to(device)) for s in table]
+
+
 def cached_stats(paths, side, loss_net, layers, cache_dir, bf16=True, chunk=64):
     """The styles' VGG mean/std at `layers` at `side` px, as `cached_styles` would give for octave 0,
     without keeping the images (5,000 paintings at 512 px are 4 GB): [layer] -> [N, 2, C]."""
-    path = Path(cache_dir) / f"stats_{side}_{styles_key(paths, side)}_{'-'.join(layers)}.pt"
+    path = stats_file(cache_dir, side, styles_key(paths, side), layers)
     if not path.exists():
         print(f"computing the VGG statistics of {len(paths)} styles at {side}px -> {path}", flush=True)
         parts = [style_stats_table(data.load_squares(paths[i:i + chunk], side), loss_net, layers, 1, bf16)
@@ -418,10 +427,8 @@ def main(argv=None):
         idx = torch.randint(len(styles["images"]), (args.styles_per_batch,), generator=gen)
         style = (styles["images"][idx].float() / 255.0).to(device)
         idx = idx.repeat_interleave(args.batch // args.styles_per_batch)
-        style_stats = [[(s[idx, 0].to(device), s[idx, 1].to(device)) for s in octave]
-                       for octave in styles["stats"]]
-        upscaled_stats = ([(s[idx, 0].to(device), s[idx, 1].to(device)) for s in upscaled_table]
-                          if upscaled_table is not None else None)
+        style_stats = [stats_of(octave, idx, device) for octave in styles["stats"]]
+        upscaled_stats = stats_of(upscaled_table, idx, device) if upscaled_table is not None else None
         content = contents.batch(args.batch, args.crop, gen).to(device)
         identity_inputs = identity_pair(contents, content, args, gen) if args.identity_weight > 0 else None
         total, parts = train_step(net, loss_net, content, style, style_stats, args, gen, identity_inputs,
