@@ -15,3 +15,8 @@ church-at-auvers    vangogh_church_at_auvers_1890.webp
 pere-tanguy         vangogh_portrait_of_pere_tanguy_1887.webp
 the-harvest         vangogh_the_harvest_1888.webp
 LIST
+# The kernel-file fuzzer's seed is one of them (tests/fuzz_corpus.rs loads it with the bundled model).
+cp models/presets/the-night-cafe.dinstyle fuzz/seeds/kernel_file/
+# The CLI and the element carry the presets inside them (include_bytes!): build again so that they
+# carry the new ones.
+cargo build --release --locked -p dinstyle-cli

@@ -19,11 +19,17 @@
 # identity 60, to 26,841; 5d. a short cycle from those weights with a fresh optimiser, structure
 # 550, the identity's photo encoded at 128 or 160 px, to 27,254; 5e. one more cycle of 1,200
 # iterations resuming it (its Adam state kept), to 28,454; 5f. the same again with style weight
-# 180, to 29,654; 6. the judge's numbers on the held-out split (../shared/judge); 7. export of
-# the model and of the Rust parity fixture. Each phase resumes the checkpoint of the one before
+# 180, to 29,654 (w2); 5g. the y-line: a fresh frame network (content encoder, decoder, DIN
+# weight and bias networks, modulation) on w2's style encoder, structure 100, identity 3, temporal
+# 2, learning rate 3e-4 with a weight average (0.999): style weight 10 to 35,433, 20 to 40,584,
+# a cosine decay to 45,250, part of a second cycle (to 47,213 of 51,250), then a last cycle
+# ending at 49,250 with the style term on the picture scaled up 2x at weight 8 (y7);
+# 6. the judge's numbers on the held-out split (../shared/judge); 7. export of the model and of
+# the Rust parity fixture. Each phase resumes the checkpoint of the one before
 # (an interrupted run resumes where it stopped). Four styles per batch of eight throughout.
 # Data: ../shared/data beside the checkout (override with DATA=...). Trains on CUDA when PyTorch
-# sees a GPU, else on the CPU (about 18 hours on 2 cores).
+# sees a GPU, else on the CPU (about 28 hours on 2 cores, plus about an hour once for the
+# paintings' statistics at 512 px).
 set -euo pipefail
 cd "$(dirname "$0")"
 DATA=${DATA:-$(cd ../../.. && pwd)/shared/data}
@@ -34,6 +40,7 @@ CYCLE_CKPT=${CYCLE_CKPT:-runs/cycle.ckpt}
 STRUCTURE_CKPT=${STRUCTURE_CKPT:-runs/structure.ckpt}
 PAINT_CKPT=${PAINT_CKPT:-runs/paint.ckpt}
 IDENTITY_CKPT=${IDENTITY_CKPT:-runs/identity.ckpt}
+FRAME_CKPT=${FRAME_CKPT:-runs/frame.ckpt}
 BASE=(--loss balanced --octaves 2 --style-weight 10 --identity-weight 1 --temporal-weight 0 --param-lr-mult 1
       --styles-per-batch 4)
 REVIVED=(--loss balanced --octaves 2 --style-weight 10 --temporal-weight 30 --param-lr-mult 1 --lr 2e-4
@@ -92,6 +99,23 @@ CONFIG=din-modulated phase "$IDENTITY_CKPT" 27254 128 256 "${REVIVED[@]}" "${IDE
 CONFIG=din-modulated phase "$IDENTITY_CKPT" 28454 128 256 "${REVIVED[@]}" "${IDENTITY[@]}" --decay-from 27254
 CONFIG=din-modulated phase "$IDENTITY_CKPT" 29654 128 256 "${REVIVED[@]}" "${IDENTITY[@]}" --decay-from 28454 \
     --style-weight 180
+# The y-line: the frame network afresh on w2's style encoder, with the structure term from the start.
+Y=(--loss balanced --octaves 2 --structure-weight 100 --structure-pool 2 --identity-weight 3
+   --identity-style-sizes 128,160 --temporal-weight 2 --lr 3e-4 --param-lr-mult 1 --warmup 100
+   --styles-per-batch 4 --snapshot-every 250 --ema 0.999)
+init_from "$IDENTITY_CKPT" "$FRAME_CKPT"
+INIT_ARGS+=(--fresh content_encoder,decoder,din1,din2,din3,modulation_net)
+CONFIG=din-modulated phase "$FRAME_CKPT" 35433 128 256 "${Y[@]}" --style-weight 10
+CONFIG=din-modulated phase "$FRAME_CKPT" 40584 128 256 "${Y[@]}" --style-weight 20
+CONFIG=din-modulated phase "$FRAME_CKPT" 45250 128 256 "${Y[@]}" --style-weight 20 --decay-from 40584
+# A second cycle planned to 51,250 and forked part-way (phase passes --iters UNTIL first; the last
+# --iters wins, and --stop-at ends the run where the fork was taken).
+CONFIG=din-modulated phase "$FRAME_CKPT" 47213 128 256 "${Y[@]}" --style-weight 20 --decay-from 45250 \
+    --iters 51250 --stop-at 47213
+CONFIG=din-modulated phase "$FRAME_CKPT" 49250 128 256 "${Y[@]}" --style-weight 20 --decay-from 45250 \
+    --upscaled-style-weight 8 --upscaled-window 64
 
-"$PY" evaluate.py --data "$DATA" --ckpt "$IDENTITY_CKPT" --out runs/judged --sheet --json runs/judged.json
-"$PY" export.py --ckpt "$IDENTITY_CKPT" -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors
+"$PY" evaluate.py --data "$DATA" --ckpt "$FRAME_CKPT" --out runs/judged --sheet --json runs/judged.json
+"$PY" evaluate.py --data "$DATA" --ckpt "$FRAME_CKPT" --out runs/judged512 --size 512 --styles 10 --photos 20 \
+    --json runs/judged512.json
+"$PY" export.py --ckpt "$FRAME_CKPT" -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors
