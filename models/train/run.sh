@@ -23,7 +23,8 @@
 # weight and bias networks, modulation) on w2's style encoder, structure 100, identity 3, temporal
 # 2, learning rate 3e-4 with a weight average (0.999): style weight 10 to 35,433, 20 to 40,584,
 # a cosine decay to 45,250, part of a second cycle (to 47,213 of 51,250), then a last cycle
-# ending at 49,250 with the style term on the picture scaled up 2x at weight 8 (y7);
+# ending at 49,250 with the style term on the picture scaled up 2x at weight 8 (y7), and 1,000
+# iterations more at learning rate 1e-4 with the temporal regulariser at 40 (y9, to 50,250);
 # 6. the judge's numbers on the held-out split (../shared/judge); 7. export of the model and of
 # the Rust parity fixture. Each phase resumes the checkpoint of the one before
 # (an interrupted run resumes where it stopped). Four styles per batch of eight throughout.
@@ -114,6 +115,9 @@ CONFIG=din-modulated phase "$FRAME_CKPT" 47213 128 256 "${Y[@]}" --style-weight 
     --iters 51250 --stop-at 47213
 CONFIG=din-modulated phase "$FRAME_CKPT" 49250 128 256 "${Y[@]}" --style-weight 20 --decay-from 45250 \
     --upscaled-style-weight 8 --upscaled-window 64
+# 1,000 iterations more at a low rate with the temporal regulariser at 40 (later options win).
+CONFIG=din-modulated phase "$FRAME_CKPT" 50250 128 256 "${Y[@]}" --style-weight 20 --decay-from 49250 \
+    --upscaled-style-weight 8 --upscaled-window 64 --temporal-weight 40 --lr 1e-4
 
 "$PY" evaluate.py --data "$DATA" --ckpt "$FRAME_CKPT" --out runs/judged --sheet --json runs/judged.json
 "$PY" evaluate.py --data "$DATA" --ckpt "$FRAME_CKPT" --out runs/judged512 --size 512 --styles 10 --photos 20 \

@@ -306,8 +306,8 @@ fn stability_holds_the_painting_steady_and_forgets_on_discont() {
     // Stability smooths only the statistics; the live coarse levels also carry part of the block
     // across their receptive field, which no smoothing removes, by an amount that depends on the
     // weights (0.52 of the change is left with the weights of 23,493 iterations, 0.62 with those
-    // of 26,841, 0.46 with those of 28,454, 0.57 with those of 29,654, 0.58 with the shipped ones
-    // of 49,250). A control that did nothing would leave 1.0.
+    // of 26,841, 0.46 with those of 28,454, 0.57 with those of 29,654, 0.58 with those of 49,250
+    // and with the shipped ones of 50,250). A control that did nothing would leave 1.0.
     assert!(held < jump * 0.75, "{held} vs {jump}");
     // A discontinuity (a seek, a dropped stretch) starts the average over.
     let mut discont = next.copy_deep().unwrap();
