@@ -53,6 +53,22 @@ def test_the_upscaled_term_adds_its_weighted_loss_and_reaches_the_network():
     assert not torch.allclose(grads, base_grads)
 
 
+def test_frozen_layers_get_no_gradient_and_the_style_path_does():
+    args = train.parse_args(["--crop", "32", "--batch", "2", "--styles-per-batch", "1", "--loss", "balanced",
+                             "--identity-weight", "0", "--no-bf16", "--frozen", "content_encoder,decoder"])
+    torch.manual_seed(0)
+    net = train.freeze(DINNet(Config.preset("din-modulated")), args.frozen)
+    loss_net = random_loss_net()
+    stats = [zero_stats(loss_net, args.loss_layers.style)]
+    total, _ = train.train_step(net, loss_net, torch.rand(2, 3, 32, 32), torch.rand(1, 3, 64, 64), stats, args,
+                                torch.Generator().manual_seed(1))
+    total.backward()
+    grads = {name: p.grad for name, p in net.named_parameters()}
+    frozen = [n for n in grads if n.startswith(("content_encoder", "decoder"))]
+    assert frozen and all(grads[n] is None for n in frozen)
+    assert all(grads[n] is not None for n in grads if n.startswith(("style_encoder", "din1", "modulation_net")))
+
+
 def test_stop_at_ends_the_run_early_on_the_full_schedule():
     def lr_at(it, extra):
         args = train.parse_args(["--iters", "100", "--decay-from", "0", "--lr", "1e-3"] + extra)

@@ -50,6 +50,9 @@ def parse_args(argv=None):
                     "at its iteration, with a fresh optimiser")
     ap.add_argument("--fresh", type=key_prefixes, default=[], help="with --init: comma-separated key "
                     "prefixes of layers that start freshly initialised instead (e.g. dead ones)")
+    ap.add_argument("--frozen", type=key_prefixes, default=[], help="comma-separated key prefixes of "
+                    "layers that keep their weights (e.g. content_encoder,decoder: only the style path "
+                    "learns, whether the kernels it predicts are what holds the model back)")
     ap.add_argument("--iters", type=int, default=60000, help="train until this iteration")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--styles-per-batch", type=int, help="distinct styles per batch, each painted on "
@@ -257,6 +260,15 @@ def init_from(path, cfg, fresh=()):
     return net.hold_bias_only_dins(), it
 
 
+def freeze(net, prefixes):
+    """Stops the gradient of every parameter under one of `prefixes`: Adam skips a parameter
+    without a gradient, so a resumed optimiser and the weight average need no change."""
+    for name, p in net.named_parameters():
+        if name.startswith(tuple(prefixes)):
+            p.requires_grad_(False)
+    return net
+
+
 def make_optimizer(net, lr, mult):
     param_ids = {id(p) for p in net.param_net_parameters()}
     rest = [p for p in net.parameters() if id(p) not in param_ids]
@@ -413,6 +425,7 @@ def main(argv=None):
         net = DINNet(Config.preset(args.config)).to(device)
         opt = make_optimizer(net, args.lr, args.param_lr_mult)
         warmup_from, grad_norm_avg = None, None
+    freeze(net, args.frozen)
     args.ckpt.parent.mkdir(parents=True, exist_ok=True)
     log_path = args.ckpt.with_suffix(".log.jsonl")
 
