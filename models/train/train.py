@@ -231,7 +231,7 @@ def identity_pair(contents, content, args, gen):
 
 
 def key_prefixes(text):
-    """`--fresh`'s value: comma-separated checkpoint key prefixes."""
+    """`--fresh`'s and `--frozen`'s value: comma-separated checkpoint key prefixes."""
     return [p for p in text.split(",") if p]
 
 
