@@ -4,6 +4,8 @@ no VGG file needed).
     python -m pytest test_train_step.py      or      python test_train_step.py
 """
 
+import tempfile
+
 import torch
 
 import train
@@ -67,6 +69,25 @@ def test_frozen_layers_get_no_gradient_and_the_style_path_does():
     frozen = [n for n in grads if n.startswith(("content_encoder", "decoder"))]
     assert frozen and all(grads[n] is None for n in frozen)
     assert all(grads[n] is not None for n in grads if n.startswith(("style_encoder", "din1", "modulation_net")))
+
+
+def test_a_mean_pooled_style_path_grows_to_mean_std_as_the_same_function():
+    torch.manual_seed(0)
+    small = DINNet(Config.preset("din-modulated"))
+    for p in small.parameters():  # heads away from their near-zero start, so a change would show
+        p.data.add_(0.05 * torch.randn_like(p))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/small.pt"
+        torch.save({"model": small.state_dict(), "iteration": 7}, path)
+        grown, it = train.init_from(path, Config.preset("din-modulated-std"))
+    assert it == 7 and grown.din3.weight_net[2].weight.shape[1] == 2 * small.din3.weight_net[2].weight.shape[1]
+    style = torch.rand(2, 3, 64, 64)
+    for (a, b), (c, d) in zip(small.encode_style(style), grown.encode_style(style)):
+        assert torch.allclose(a, c, atol=1e-5) and torch.allclose(b, d, atol=1e-5)
+    # the spreads' columns start at zero but learn: the style's spread reaches the kernels
+    grown.encode_style(style)[2][0].square().sum().backward()
+    head = grown.din3.weight_net[2].weight
+    assert head.grad[:, head.shape[1] // 2:].abs().sum() > 0
 
 
 def test_stop_at_ends_the_run_early_on_the_full_schedule():

@@ -29,7 +29,7 @@ import data
 import losses
 import temporal
 import vgg
-from model import Config, DINNet, checkpoint_weights, grow_kernel, liveness
+from model import Config, DINNet, checkpoint_weights, grow_head_inputs, grow_kernel, liveness
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[2] / "shared" / "data"
@@ -237,8 +237,9 @@ def key_prefixes(text):
 
 def init_from(path, cfg, fresh=()):
     """A `cfg` network starting from another model's weights wherever the shapes agree (e.g.
-    din-mobile -> din-modulated: the same tensors plus a modulation network), and with a larger
-    head grown from the smaller one (`model.grow_kernel`). `path`: an exported
+    din-mobile -> din-modulated: the same tensors plus a modulation network), with a larger
+    head grown from the smaller one (`model.grow_kernel`) and mean-pooled weight and bias
+    networks grown to mean_std pooling (`model.grow_head_inputs`). `path`: an exported
     model (export.py) or a training snapshot (--snapshot-every). Tensors whose keys start with
     one of `fresh` keep their fresh initialisation (layers to re-learn)."""
     if str(path).endswith(".safetensors"):
@@ -254,6 +255,9 @@ def init_from(path, cfg, fresh=()):
     head = "decoder.head.conv.weight"  # a larger head starts as the smaller one
     if head in weights and head not in taken and not head.startswith(tuple(fresh)):
         taken[head] = grow_kernel(weights[head], own[head].shape)
+    for k in own:  # mean-pooled weight/bias/modulation networks grown to mean_std pooling
+        if k.endswith("_net.2.weight") and k in weights and k not in taken and not k.startswith(tuple(fresh)):
+            taken[k] = grow_head_inputs(weights[k], own[k].shape)
     if len(taken) < len(own):
         print(f"{len(own) - len(taken)} of {len(own)} tensors not in {path}: fresh", flush=True)
     net.load_state_dict(taken, strict=False)

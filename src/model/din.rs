@@ -5,21 +5,26 @@ use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
 
 use super::layers::instance_norm;
+use super::ParamPool;
 
 /// Epsilon of the instance norm, as `model.IN_EPS`.
 pub const IN_EPS: f64 = 1e-5;
 
-/// Weight, bias or modulation network: 3x3 conv, ReLU (or PReLU), 1x1 conv, adaptive average
-/// pooling to 1x1.
+/// `sqrt(var + POOL_EPS)` in [`ParamPool::MeanStd`], as `model.POOL_EPS`.
+const POOL_EPS: f64 = 1e-5;
+
+/// Weight, bias or modulation network: 3x3 conv, ReLU (or PReLU), pooling to 1x1 (the mean of
+/// every hidden unit, or its mean and standard deviation: [`ParamPool`]), 1x1 conv.
 ///
-/// The pooling is moved before the 1x1 conv (both are linear, so the result is the same) so
-/// that the large output of the weight network is never formed per pixel.
+/// Python pools the mean after the 1x1 conv; both are linear, so pooling first gives the same
+/// result without forming the weight network's large output per pixel.
 #[derive(Debug, Clone)]
 pub(crate) struct ParamNet {
     conv1: Conv2d,
     /// PReLU's negative slopes `[1, hidden, 1, 1]` (`1.weight`); `None`: ReLU.
     slopes: Option<Tensor>,
-    weight: Tensor, // [out, hidden]
+    pool: ParamPool,
+    weight: Tensor, // [out, hidden] ([out, 2 * hidden] for MeanStd)
     bias: Tensor,   // [out]
 }
 
@@ -29,8 +34,13 @@ impl ParamNet {
         hidden: usize,
         cout: usize,
         prelu: bool,
+        pool: ParamPool,
         vb: VarBuilder,
     ) -> Result<Self> {
+        let inputs = match pool {
+            ParamPool::Mean => hidden,
+            ParamPool::MeanStd => 2 * hidden,
+        };
         let cfg = Conv2dConfig {
             padding: 1,
             ..Default::default()
@@ -47,9 +57,10 @@ impl ParamNet {
         Ok(Self {
             conv1: candle_nn::conv2d(cin, hidden, 3, cfg, vb.pp("0"))?,
             slopes,
+            pool,
             weight: last
-                .get((cout, hidden, 1, 1), "weight")?
-                .reshape((cout, hidden))?,
+                .get((cout, inputs, 1, 1), "weight")?
+                .reshape((cout, inputs))?,
             bias: last.get(cout, "bias")?,
         })
     }
@@ -61,7 +72,14 @@ impl ParamNet {
             Some(a) => (pre.relu()? + pre.minimum(0f32)?.broadcast_mul(a)?)?,
             None => pre.relu()?,
         };
-        let pooled = act.mean((2, 3))?; // [1, hidden]
+        let mean = act.mean_keepdim((2, 3))?; // [1, hidden, 1, 1]
+        let pooled = match self.pool {
+            ParamPool::Mean => mean.flatten_from(1)?,
+            ParamPool::MeanStd => {
+                let var = act.broadcast_sub(&mean)?.sqr()?.mean((2, 3))?;
+                Tensor::cat(&[mean.flatten_from(1)?, (var + POOL_EPS)?.sqrt()?], 1)?
+            }
+        }; // [1, inputs]
         let out = pooled.matmul(&self.weight.t()?)?.squeeze(0)?;
         out + &self.bias
     }
@@ -89,7 +107,7 @@ impl Din {
     pub fn new(
         channels: usize,
         group_size: usize,
-        (style_channels, hidden, prelu): (usize, usize, bool),
+        (style_channels, hidden, prelu, pool): (usize, usize, bool, ParamPool),
         vb: VarBuilder,
     ) -> Result<Self> {
         Ok(Self {
@@ -98,9 +116,17 @@ impl Din {
                 hidden,
                 channels * group_size,
                 prelu,
+                pool,
                 vb.pp("weight_net"),
             )?,
-            bias_net: ParamNet::new(style_channels, hidden, channels, prelu, vb.pp("bias_net"))?,
+            bias_net: ParamNet::new(
+                style_channels,
+                hidden,
+                channels,
+                prelu,
+                pool,
+                vb.pp("bias_net"),
+            )?,
             channels,
             group_size,
         })
@@ -135,5 +161,84 @@ impl Din {
                 .reshape((n, c, h, w))?
         };
         y.broadcast_add(&kernel.bias.reshape((1, c, 1, 1))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use candle_core::Device;
+
+    use super::*;
+
+    /// A 2-in, 3-hidden, 2-out network on a 3x2 style map, against the same sums written out.
+    #[test]
+    fn mean_std_pooling_reads_every_hidden_units_mean_and_spread() {
+        let dev = Device::Cpu;
+        let (cin, hidden, cout) = (2, 3, 2);
+        let values = |n: usize, k: f32| (0..n).map(|i| (i as f32 * k).sin()).collect::<Vec<_>>();
+        let conv_w = values(hidden * cin * 9, 1.3);
+        let conv_b = values(hidden, 0.7);
+        let slopes = values(hidden, 2.1);
+        let head_w = values(cout * 2 * hidden, 0.9);
+        let head_b = values(cout, 1.7);
+        let style = values(cin * 3 * 2, 0.4);
+        let t = |v: &[f32], shape: &[usize]| Tensor::from_slice(v, shape, &dev).unwrap();
+        let tensors = HashMap::from([
+            ("0.weight".to_string(), t(&conv_w, &[hidden, cin, 3, 3])),
+            ("0.bias".to_string(), t(&conv_b, &[hidden])),
+            ("1.weight".to_string(), t(&slopes, &[hidden])),
+            (
+                "2.weight".to_string(),
+                t(&head_w, &[cout, 2 * hidden, 1, 1]),
+            ),
+            ("2.bias".to_string(), t(&head_b, &[cout])),
+        ]);
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &dev);
+        let net = ParamNet::new(cin, hidden, cout, true, ParamPool::MeanStd, vb).unwrap();
+        let got = net.forward(&t(&style, &[1, cin, 3, 2])).unwrap();
+
+        // zero-padded 3x3 conv, PReLU, then each unit's mean and sqrt(var + eps) over 6 positions
+        let (h, w) = (3i64, 2i64);
+        let mut stats = vec![0f32; 2 * hidden];
+        for o in 0..hidden {
+            let acts: Vec<f32> = (0..h * w)
+                .map(|p| {
+                    let (y, x) = (p / w, p % w);
+                    let mut s = conv_b[o];
+                    for c in 0..cin {
+                        for (ky, kx) in (0..3).flat_map(|ky| (0..3).map(move |kx| (ky, kx))) {
+                            let (sy, sx) = (y + ky - 1, x + kx - 1);
+                            if (0..h).contains(&sy) && (0..w).contains(&sx) {
+                                let wi = ((o * cin + c) * 3 + ky as usize) * 3 + kx as usize;
+                                s += conv_w[wi] * style[(c as i64 * h * w + sy * w + sx) as usize];
+                            }
+                        }
+                    }
+                    if s < 0.0 {
+                        s * slopes[o]
+                    } else {
+                        s
+                    }
+                })
+                .collect();
+            let mean = acts.iter().sum::<f32>() / acts.len() as f32;
+            let var = acts.iter().map(|a| (a - mean).powi(2)).sum::<f32>() / acts.len() as f32;
+            stats[o] = mean;
+            stats[hidden + o] = (var + POOL_EPS as f32).sqrt();
+        }
+        let want: Vec<f32> = (0..cout)
+            .map(|o| {
+                head_b[o]
+                    + (0..2 * hidden)
+                        .map(|i| head_w[o * 2 * hidden + i] * stats[i])
+                        .sum::<f32>()
+            })
+            .collect();
+        let got = got.to_vec1::<f32>().unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-5, "{got:?} against {want:?}");
+        }
     }
 }

@@ -46,6 +46,18 @@ pub enum DinMode {
     Full,
 }
 
+/// What the weight, bias and modulation networks pool over the style's positions before their
+/// last (linear) layer (`model.Config.param_pool`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamPool {
+    /// The mean of every hidden unit.
+    #[default]
+    Mean,
+    /// The mean of every hidden unit, then its standard deviation (`sqrt(var + 1e-5)`).
+    MeanStd,
+}
+
 /// Architecture hyper-parameters, stored as JSON in the model file (`model.Config`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
@@ -73,6 +85,10 @@ pub struct Config {
     /// PReLU instead of ReLU in the weight, bias and modulation networks.
     #[serde(default)]
     pub param_prelu: bool,
+    /// Statistics of the hidden units that the weight, bias and modulation networks' last layer
+    /// reads.
+    #[serde(default)]
+    pub param_pool: ParamPool,
     /// Residual blocks at full resolution before the head, and the head's kernel side
     /// (`model.Config`, training experiments so far). These engines run neither: a model with
     /// them is refused rather than run without them.
@@ -114,6 +130,7 @@ impl Config {
             modulation_hidden: default_modulation_hidden(),
             modulation_bound: default_modulation_bound(),
             param_prelu: false,
+            param_pool: ParamPool::Mean,
             full_res_blocks: 0,
             head_kernel: default_head_kernel(),
         }
@@ -301,6 +318,7 @@ impl DinModel {
                     config.style_widths[config.style_taps[i]],
                     config.hidden,
                     config.param_prelu,
+                    config.param_pool,
                 ),
                 vb.pp(format!("din{}", i + 1)),
             )
@@ -311,6 +329,7 @@ impl DinModel {
                 config.modulation_hidden,
                 2 * config.modulated_channels(),
                 config.param_prelu,
+                config.param_pool,
                 vb.pp("modulation_net"),
             )?),
             false => None,
@@ -547,5 +566,22 @@ mod tests {
         let cfg: Config = serde_json::from_value(json).unwrap();
         assert_eq!(cfg, Config::din_mobile());
         assert!(cfg.validate().is_ok());
+    }
+
+    #[test]
+    fn the_parameter_networks_pooling_is_read_from_the_config() {
+        // `model.Config.preset("din-modulated-std")` as exported
+        let mut json = serde_json::to_value(Config::din_modulated()).unwrap();
+        json["param_pool"] = "mean_std".into();
+        let cfg: Config = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(cfg.param_pool, ParamPool::MeanStd);
+        // a pooling this dinstyle does not know is refused, not read as the mean
+        json["param_pool"] = "gram".into();
+        let err = serde_json::from_value::<Config>(json.clone()).unwrap_err();
+        assert!(err.to_string().contains("gram"), "{err}");
+        // files exported before the field existed pool the mean
+        json.as_object_mut().unwrap().remove("param_pool");
+        let cfg: Config = serde_json::from_value(json).unwrap();
+        assert_eq!(cfg, Config::din_modulated());
     }
 }
