@@ -79,6 +79,7 @@ def main():
     ckpt = torch.load(args.ckpt, weights_only=False, map_location="cpu")
     net = DINNet(Config.from_dict(ckpt["config"]))
     net.load_state_dict(checkpoint_weights(ckpt))
+    net = net.without_whitening()  # a training-time reparametrisation: the engines run plain heads
     export_model(net, ckpt, args.out, args.name)
     if args.fixture:
         export_fixture(net, args.fixture)

@@ -1,6 +1,8 @@
 """How much the style reaches the dynamic kernels: for every weight, bias and modulation network,
-the fraction of hidden units that fire (ReLU part > 1e-3 for a style) and the spread of its
-output across styles, on every 150th training style (20 by default).
+the fraction of hidden units that fire (ReLU part > 1e-3 for a style), the spread of its
+output across styles, and how its head's pooled inputs differ between styles (the share of
+their energy common to all styles; the share of what differs that lies in the 1 and 10
+directions of most variance), on every 150th training style (20 by default).
 
     python param_nets.py --model ../din-mobile.safetensors
     python param_nets.py --model runs/din-1000.pt          # a training snapshot
@@ -43,12 +45,19 @@ def main():
                 for part, pn in (("weight", d.weight_net), ("bias", d.bias_net))]
         if net.cfg.modulated_decoder:
             nets.append(("modulation", net.modulation_net, levels[-1]))
-        print(f"{len(paths)} styles; network: units that fire, output std across styles, output mean (abs)")
+        print(f"{len(paths)} styles; network: units that fire, output std across styles, output mean (abs); "
+              "head inputs: common share, variance in the top 1 / 10 directions")
         for name, pn, features in nets:
             pre = pn[0](features)
             fire = (torch.relu(pre).mean((2, 3)) > 1e-3).float().mean().item()
             out = pn(features).flatten(1)
-            print(f"{name:12s} {fire:6.0%}  {out.std(0).mean():.4f}  {out.mean(0).abs().mean():.4f}")
+            pooled = pn.pooled(features).flatten(1)
+            center = pooled.mean(0)
+            common = center.square().sum() / pooled.square().mean(0).sum()
+            variance = torch.linalg.svdvals(pooled - center).square()
+            top = variance.cumsum(0) / variance.sum()
+            print(f"{name:12s} {fire:6.0%}  {out.std(0).mean():.4f}  {out.mean(0).abs().mean():.4f}  "
+                  f"{common:.2f}  {top[0]:.2f} / {top[min(9, len(top) - 1)]:.2f}")
 
 
 if __name__ == "__main__":

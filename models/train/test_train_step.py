@@ -90,6 +90,43 @@ def test_a_mean_pooled_style_path_grows_to_mean_std_as_the_same_function():
     assert head.grad[:, head.shape[1] // 2:].abs().sum() > 0
 
 
+def test_whitened_heads_compute_the_plain_heads_kernels_and_export_as_them():
+    torch.manual_seed(0)
+    plain = DINNet(Config.preset("din-modulated"))
+    for p in plain.parameters():
+        p.data.add_(0.05 * torch.randn_like(p))
+    with tempfile.TemporaryDirectory() as tmp:
+        torch.save({"model": plain.state_dict(), "iteration": 3}, f"{tmp}/plain.pt")
+        whitened = train.init_from(f"{tmp}/plain.pt", Config.preset("din-modulated-whiten"))[0]
+    styles = torch.rand(96, 3, 32, 32)
+    whitened.fit_whitening(styles)
+    head = whitened.din2.bias_net[2]
+    assert not torch.allclose(head.in_whiten, torch.eye(head.in_whiten.shape[0]))  # fitted, not the default
+    style = torch.rand(2, 3, 48, 48)
+    exported = whitened.without_whitening()
+    assert not exported.cfg.param_whiten and "din2.bias_net.2.in_whiten" not in exported.state_dict()
+    for net in (whitened, exported):
+        for (a, b), (c, d) in zip(plain.encode_style(style), net.encode_style(style)):
+            assert torch.allclose(a, c, atol=1e-4) and torch.allclose(b, d, atol=1e-4)
+    # the styles it was fitted to read centred and white: at most unit variance in any direction
+    with torch.no_grad():
+        levels = whitened.style_encoder(styles)
+        pn, t = whitened.param_nets()[3]
+        z = (pn.pooled(levels[t]).flatten(1) - pn[2].in_center) @ pn[2].in_whiten.T
+    assert z.mean(0).abs().max() < 1e-3 and torch.linalg.eigvalsh(torch.cov(z.T.double(), correction=0)).max() < 1.001
+
+
+def test_a_style_subset_keeps_each_kept_styles_own_statistics():
+    images = torch.arange(10).view(10, 1, 1, 1).to(torch.uint8)
+    stats = [[torch.arange(10.0).view(10, 1, 1).expand(10, 2, 3) * (o + 1)] for o in range(2)]
+    upscaled = [torch.arange(10.0).view(10, 1, 1).expand(10, 2, 5)]
+    styles, table = train.style_subset({"images": images, "stats": stats}, upscaled, 4)
+    kept = styles["images"].flatten().tolist()
+    assert kept == [0, 3, 6, 9]
+    assert styles["stats"][1][0][:, 0, 0].tolist() == [2 * k for k in kept]
+    assert table[0][:, 1, 4].tolist() == kept and train.style_subset(styles, None, 2)[1] is None
+
+
 def test_stop_at_ends_the_run_early_on_the_full_schedule():
     def lr_at(it, extra):
         args = train.parse_args(["--iters", "100", "--decay-from", "0", "--lr", "1e-3"] + extra)

@@ -53,6 +53,9 @@ def parse_args(argv=None):
     ap.add_argument("--frozen", type=key_prefixes, default=[], help="comma-separated key prefixes of "
                     "layers that keep their weights (e.g. content_encoder,decoder: only the style path "
                     "learns, whether the kernels it predicts are what holds the model back)")
+    ap.add_argument("--style-subset", type=int, default=0, help="train on this many training styles only, "
+                    "evenly spread over the list (a probe: can the style path fit a few styles at once?); "
+                    "0: all")
     ap.add_argument("--iters", type=int, default=60000, help="train until this iteration")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--styles-per-batch", type=int, help="distinct styles per batch, each painted on "
@@ -167,6 +170,16 @@ def styles_key(paths, side):
 
 def stats_file(cache_dir, side, key, layers):
     return Path(cache_dir) / f"stats_{side}_{key}_{'-'.join(layers)}.pt"
+
+
+WHITENING_STYLES = 512  # training styles the whitened heads (Config.param_whiten) are fitted to
+
+
+def style_subset(styles, upscaled_table, count):
+    """`count` styles evenly spread over the cached ones, and their rows of the statistics."""
+    keep = torch.linspace(0, len(styles["images"]) - 1, count).round().long()
+    styles = {"images": styles["images"][keep], "stats": [[s[keep] for s in octave] for octave in styles["stats"]]}
+    return styles, (None if upscaled_table is None else [s[keep] for s in upscaled_table])
 
 
 def stats_of(table, idx, device):
@@ -429,6 +442,13 @@ def main(argv=None):
         net = DINNet(Config.preset(args.config)).to(device)
         opt = make_optimizer(net, args.lr, args.param_lr_mult)
         warmup_from, grad_norm_avg = None, None
+    if net.cfg.param_whiten and not args.resume:
+        sample = styles["images"][torch.linspace(0, len(styles["images"]) - 1, WHITENING_STYLES).round().long()]
+        net.fit_whitening((sample.float() / 255).to(device))
+        print(f"parameter networks' heads whitened on {WHITENING_STYLES} training styles", flush=True)
+    if args.style_subset:
+        styles, upscaled_table = style_subset(styles, upscaled_table, args.style_subset)
+        print(f"of them {args.style_subset} only", flush=True)
     freeze(net, args.frozen)
     args.ckpt.parent.mkdir(parents=True, exist_ok=True)
     log_path = args.ckpt.with_suffix(".log.jsonl")
