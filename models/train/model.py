@@ -76,15 +76,15 @@ class Config:
     head_kernel: int = 3
     # What the weight, bias and modulation networks pool over the style's positions before their
     # last (linear) layer: "mean" of the hidden units, or "mean_std", their mean and standard
-    # deviation (twice the head's inputs). A mean alone gives each kernel an affine function of
-    # `hidden` numbers; kernels fitted per style took a third off y9's judged style loss, so
-    # the style path, not the frame network, held y9 back. The spread is AdaIN's statistic.
+    # deviation (AdaIN's statistics; twice the head's inputs). Tried because kernels fitted per
+    # style took a third off y9's judged style loss; trained from y9 it gained nothing (z1,
+    # models/README.md "y9's kernels hold it back").
     param_pool: str = "mean"
     # Training only (export.py folds it away): the weight, bias and modulation networks' heads
     # read their pooled inputs centred and whitened across training styles (`WhitenedHead`).
-    # The pooled features of 40 styles in y9 are 50-85 % common to all styles and vary in few
-    # directions (97 % of the rest in 10 of 64), so a gradient step moves the kernels of every
-    # style alike, and the style path fitted one style in 200 iterations but not 16 in 500.
+    # In y9 those inputs are 51-85 % common to all styles and differ between styles in few
+    # directions, so a step on a head moves every style's kernels nearly alike. It did not help
+    # the style path fit 16 styles at once (z5, the same section).
     param_whiten: bool = False
 
     @staticmethod
