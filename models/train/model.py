@@ -310,7 +310,8 @@ class WhitenedHead(nn.Conv2d):
         center = pooled.mean(0)
         cov = torch.cov((pooled - center).T, correction=0)
         values, vectors = torch.linalg.eigh(cov)
-        values = values.clamp(min=0) + shrink * values.clamp(min=0).mean() + 1e-12
+        values = values.clamp(min=0)
+        values = values + shrink * values.mean() + 1e-12
         whiten = vectors @ torch.diag(values.rsqrt()) @ vectors.T
         unwhiten = vectors @ torch.diag(values.sqrt()) @ vectors.T
         w = weight.flatten(1).double()
@@ -462,12 +463,13 @@ class DINNet(nn.Module):
     def fit_whitening(self, styles, batch=16):
         """Fit every `WhitenedHead` (`cfg.param_whiten`) to the pooled inputs of `styles`
         [S, 3, H, W] in [0, 1] (S well above the widest head's inputs); the function stays."""
-        pooled = [[] for _ in self.param_nets()]
+        nets = self.param_nets()
+        pooled = [[] for _ in nets]
         for i in range(0, len(styles), batch):
             levels = self.style_encoder(styles[i:i + batch])
-            for j, (pn, t) in enumerate(self.param_nets()):
-                pooled[j].append(pn.pooled(levels[t]).flatten(1).float())
-        for (pn, _), p in zip(self.param_nets(), pooled):
+            for p, (pn, t) in zip(pooled, nets):
+                p.append(pn.pooled(levels[t]).flatten(1).float())
+        for (pn, _), p in zip(nets, pooled):
             pn[2].fit(torch.cat(p))
         return self
 

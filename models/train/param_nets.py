@@ -40,11 +40,8 @@ def main():
                                                       dtype=np.float32) / 255).permute(2, 0, 1) for p in paths])
     with torch.no_grad():
         levels = net.style_encoder(styles)
-        nets = [(f"din{i + 1} {part}", pn, levels[t])
-                for i, (d, t) in enumerate(zip(net.dins(), net.cfg.style_taps))
-                for part, pn in (("weight", d.weight_net), ("bias", d.bias_net))]
-        if net.cfg.modulated_decoder:
-            nets.append(("modulation", net.modulation_net, levels[-1]))
+        names = [f"din{i} {part}" for i in (1, 2, 3) for part in ("weight", "bias")] + ["modulation"]
+        nets = [(name, pn, levels[t]) for name, (pn, t) in zip(names, net.param_nets())]
         print(f"{len(paths)} styles; network: units that fire, output std across styles, output mean (abs); "
               "head inputs: common share, variance in the top 1 / 10 directions")
         for name, pn, features in nets:
