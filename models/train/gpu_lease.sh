@@ -9,25 +9,28 @@
 #     python vgg.py --compact cache/vgg16_relu4_3.pt -o gpu/vgg16_relu4_1_f16.pt        # ~6 MB
 # Each run gets an equal share of the CPU cores and fits its cosine into MINUTES (train.py
 # --fit-minutes; the iterations it chose are in its log). The runs share one GPU: they are small
-# enough that one alone leaves most of it idle (launch-bound at these sizes).
+# enough that one alone leaves most of it idle (launch-bound at these sizes). The paintings'
+# statistics are computed once, before the runs, into one cache they all read.
 set -uo pipefail
 cd "$(dirname "$0")"
 OUT=${1:?usage: gpu_lease.sh OUT [MINUTES]}
 MINUTES=${2:-7}
 PY=${PYTHON:-python3}
 INIT=${INIT:-../din-mobile.safetensors}
+BATCH=${BATCH:-32}
+# y9's loss (models/README.md, "y9"), with half as many styles per batch as photos, 4x y9's:
+# what the style path lacks is seeing each style more often (README, "y9's kernels hold it back")
 COMMON=(--data "${DATA:-gpu/data}" --vgg gpu/vgg16_relu4_1_f16.pt --config din-modulated --init "$INIT"
-        --loss balanced --octaves 2 --temporal-weight 30 --param-lr-mult 1 --lr 2e-4 --warmup 100
-        --batch "${BATCH:-32}" --styles-per-batch "$(( ${BATCH:-32} / 2 ))" --style-size 256
-        --structure-pool 2 --save-every-min 2
-        --fit-minutes "$MINUTES" --max-minutes "$(awk "BEGIN{print $MINUTES + 0.5}")" --log-every 100)
-# name: crop; structure, style and identity weights; the sides the identity's photo is encoded at
-# (train.py --identity-style-sizes: without the 256 of the paintings, `alpha` 0 loses the photo)
+        --cache runs/cache --loss balanced --octaves 2 --style-size 256 --structure-pool 2
+        --structure-weight 100 --identity-style-sizes 128,160 --upscaled-style-weight 8 --upscaled-window 64
+        --param-lr-mult 1 --warmup 100 --ema 0.999 --batch "$BATCH" --styles-per-batch "$(( BATCH / 2 ))"
+        --save-every-min 2 --log-every 100)
+# name, content crop, then the options that set the run apart (later options win)
 RUNS=(
-    "g1 128 550 180 60 128,192,256"
-    "g2 128 650 200 60 128,192,256"
-    "g3 192 400 160 60 192,256"
-    "g4 128 600 240 80 128,192,256"
+    "g1 128 --style-weight 20 --identity-weight 3 --temporal-weight 40 --lr 3e-4"
+    "g2 128 --style-weight 20 --identity-weight 3 --temporal-weight 40 --lr 3e-4 --frozen content_encoder,decoder"
+    "g3 128 --style-weight 20 --identity-weight 0 --temporal-weight 0 --lr 3e-4 --frozen content_encoder,decoder"
+    "g4 128 --style-weight 30 --identity-weight 3 --temporal-weight 40 --lr 3e-4"
 )
 mkdir -p "$OUT" runs
 gpu_memory() { nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader || true; }
@@ -35,13 +38,15 @@ gpu_memory | tee "$OUT/gpu.txt"
 threads=$(( $(nproc) / ${#RUNS[@]} )); [ "$threads" -ge 1 ] || threads=1
 iteration=$("$PY" -c "import sys; from safetensors import safe_open; \
 print(safe_open(sys.argv[1], 'pt').metadata().get('iterations', 0))" "$INIT")  # where the cosines start
+# fills runs/cache (two steps timed, nothing written) so that the runs' minutes go to training
+"$PY" train.py "${COMMON[@]}" --threads "$(nproc)" --bench 1 >runs/cache.out 2>&1 || tail -5 runs/cache.out
 pids=()
 for run in "${RUNS[@]}"; do
-    read -r name crop structure style identity identity_sizes <<<"$run"
-    PYTHONUNBUFFERED=1 "$PY" train.py "${COMMON[@]}" --ckpt "runs/$name.ckpt" --cache "runs/cache-$name" \
-        --threads "$threads" --iters 999999 --decay-from "$iteration" --crop "$crop" \
-        --structure-weight "$structure" --style-weight "$style" --identity-weight "$identity" \
-        --identity-style-sizes "$identity_sizes" \
+    read -r name crop options <<<"$run"
+    # shellcheck disable=SC2086  # the run's options split into words on purpose
+    PYTHONUNBUFFERED=1 "$PY" train.py "${COMMON[@]}" --ckpt "runs/$name.ckpt" --threads "$threads" \
+        --iters 999999 --decay-from "$iteration" --crop "$crop" $options \
+        --fit-minutes "$MINUTES" --max-minutes "$(awk "BEGIN{print $MINUTES + 0.5}")" \
         >"runs/$name.out" 2>&1 &
     pids+=($!)
 done
