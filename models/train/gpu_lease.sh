@@ -29,7 +29,7 @@ COMMON=(--data "${DATA:-gpu/data}" --vgg gpu/vgg16_relu4_1_f16.pt --config din-m
 RUNS=(
     "g1 128 --style-weight 20 --identity-weight 3 --temporal-weight 40 --lr 3e-4"
     "g2 128 --style-weight 20 --identity-weight 3 --temporal-weight 40 --lr 3e-4 --frozen content_encoder,decoder"
-    "g3 128 --style-weight 20 --identity-weight 0 --temporal-weight 0 --lr 3e-4 --frozen content_encoder,decoder"
+    "g3 128 --style-weight 20 --identity-weight 3 --temporal-weight 0 --upscaled-style-weight 0 --lr 3e-4 --frozen content_encoder,decoder"
     "g4 128 --style-weight 30 --identity-weight 3 --temporal-weight 40 --lr 3e-4"
 )
 mkdir -p "$OUT" runs
