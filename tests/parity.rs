@@ -2,7 +2,8 @@
 //!
 //! Reference: `tests/fixtures/parity.safetensors`, written by `models/train/export.py` together
 //! with the bundled model: PyTorch in float64 on the same f16-rounded weights, for a 13x10
-//! content and a 24x20 style image (procedural, sizes that exercise padding and cropping).
+//! content and a 24x20 style image (procedural, sizes that exercise padding and cropping), and
+//! for a model with an upscaled style path its kernels and output too.
 //! Criterion: `||rust - torch|| / ||torch|| < 1e-4` with Rust computing in f32.
 
 use candle_core::{Device, Tensor};
@@ -43,27 +44,17 @@ fn bundled_model_matches_pytorch() {
     let engine = engine_for(&model).expect("the CPU engine");
 
     let kernels = model.encode_style(&fixture["style"]).unwrap();
-    for (i, layer) in kernels.layers.iter().enumerate() {
-        check(
-            &format!("din{} weight", i + 1),
-            &layer.weight,
-            &fixture[&format!("din{}.weight", i + 1)],
-        );
-        check(
-            &format!("din{} bias", i + 1),
-            &layer.bias,
-            &fixture[&format!("din{}.bias", i + 1)],
-        );
-    }
-    match (&kernels.modulation, fixture.get("modulation.scale")) {
-        (Some(m), Some(scale)) => {
-            check("modulation scale", &m.scale, scale);
-            check("modulation shift", &m.shift, &fixture["modulation.shift"]);
+    check_kernels(&kernels, &fixture, "");
+    let content = &fixture["content"];
+    match (&kernels.upscaled, fixture.get("output_upscaled")) {
+        (Some(upscaled), Some(want)) => {
+            check_kernels(upscaled, &fixture, "upscaled.");
+            let got = stylize(&*engine, content, kernels.for_frames(true)).unwrap();
+            check("stylized output (upscaled style path)", &got, want);
         }
         (None, None) => {}
-        _ => panic!("the model and the fixture disagree on the decoder modulation"),
+        _ => panic!("the model and the fixture disagree on the upscaled style path"),
     }
-    let content = &fixture["content"];
     // Every engine: the CPU engine at each instruction set this CPU has, and the Candle graph.
     for level in Level::supported() {
         let cpu = CpuNet::new(&model).unwrap().with_level(level);
@@ -86,4 +77,29 @@ fn bundled_model_matches_pytorch() {
         &stylize(&*engine, content, &half).unwrap(),
         &fixture["output_alpha_0.5"],
     );
+}
+
+/// One set of kernels against the fixture's tensors under `prefix`.
+fn check_kernels(
+    kernels: &StyleKernels,
+    fixture: &std::collections::HashMap<String, Tensor>,
+    prefix: &str,
+) {
+    for (i, layer) in kernels.layers.iter().enumerate() {
+        let key = |what: &str| format!("{prefix}din{}.{what}", i + 1);
+        check(&key("weight"), &layer.weight, &fixture[&key("weight")]);
+        check(&key("bias"), &layer.bias, &fixture[&key("bias")]);
+    }
+    match (
+        &kernels.modulation,
+        fixture.get(&format!("{prefix}modulation.scale")),
+    ) {
+        (Some(m), Some(scale)) => {
+            check(&format!("{prefix}modulation scale"), &m.scale, scale);
+            let shift = &fixture[&format!("{prefix}modulation.shift")];
+            check(&format!("{prefix}modulation shift"), &m.shift, shift);
+        }
+        (None, None) => {}
+        _ => panic!("the model and the fixture disagree on the decoder modulation"),
+    }
 }

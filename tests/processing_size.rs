@@ -1,11 +1,12 @@
 //! The processing size: frames larger than it are painted at it and scaled back (the strokes
-//! keep their size relative to the picture), smaller ones are painted as they are.
+//! keep their size relative to the picture, with the upscaled style path's kernels when the model
+//! has one), smaller ones are painted as they are.
 
 use std::sync::Arc;
 
 use candle_core::Device;
 use dinstyle::frame::Packed;
-use dinstyle::{image_io, DinModel, PaintSettings, Painter, DEFAULT_PROCESSING_SIZE};
+use dinstyle::{image_io, DinModel, PaintSettings, Painter, StyleKernels, DEFAULT_PROCESSING_SIZE};
 use image::RgbImage;
 
 fn picture(w: u32, h: u32) -> RgbImage {
@@ -15,11 +16,22 @@ fn picture(w: u32, h: u32) -> RgbImage {
     })
 }
 
-fn painter() -> Painter {
+/// A painter of the bundled model, and one that paints every frame with the kernels the first
+/// paints scaled frames with.
+fn painters() -> (Painter, Painter) {
     let model = Arc::new(DinModel::bundled(&Device::Cpu).unwrap());
     let style = image_io::to_tensor(&picture(96, 64), &Device::Cpu).unwrap();
     let kernels = model.encode_style(&style).unwrap();
-    Painter::new(model, kernels, 256).unwrap()
+    // the set for scaled frames, as the set for every frame (a model with the upscaled path
+    // needs both sets)
+    let upscaled = StyleKernels {
+        upscaled: kernels.upscaled.clone(),
+        ..kernels.for_frames(true).clone()
+    };
+    (
+        Painter::new(model.clone(), kernels, 256).unwrap(),
+        Painter::new(model, upscaled, 256).unwrap(),
+    )
 }
 
 fn paint(painter: &mut Painter, settings: &PaintSettings, photo: &RgbImage) -> RgbImage {
@@ -40,7 +52,7 @@ fn mean_difference(a: &RgbImage, b: &RgbImage) -> f64 {
 
 #[test]
 fn larger_frames_are_painted_at_the_processing_size_by_default() {
-    let mut painter = painter();
+    let (mut painter, mut upscaled) = painters();
     let default = PaintSettings::default();
     let full_size = PaintSettings {
         processing_size: 0,
@@ -50,9 +62,10 @@ fn larger_frames_are_painted_at_the_processing_size_by_default() {
 
     let large = picture(480, 320);
     let painted = paint(&mut painter, &default, &large);
-    // The same as painting the photo scaled to a shorter side of 288, then scaling back.
+    // The same as painting the photo scaled to a shorter side of 288 (with the kernels for
+    // frames painted smaller), then scaling back.
     let small = image_io::resample_rgb(&large, (432, 288));
-    let by_hand = image_io::resample_rgb(&paint(&mut painter, &full_size, &small), (480, 320));
+    let by_hand = image_io::resample_rgb(&paint(&mut upscaled, &full_size, &small), (480, 320));
     assert_eq!(painted, by_hand);
     // ... and not the same as painting at full size.
     let at_full_size = paint(&mut painter, &full_size, &large);

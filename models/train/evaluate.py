@@ -191,11 +191,14 @@ def resize(x, side):
 
 
 def paint_one(net, held, ci, si, alpha):
-    key = (id(net), si, ci if alpha != 1 else None, alpha)
+    key = (id(net), si, ci if alpha != 1 else None, alpha, held.scaled)
     if key not in _kernel_cache:
-        k = net.encode_style(held.style_inputs[si])
+        # photos painted at the processing size and scaled back take the upscaled style path
+        # when the model has one, as in dinstyle
+        k = net.encode_style(held.style_inputs[si], upscaled=held.scaled)
         if alpha != 1:  # as dinstyle does: mix with the kernels of the photo itself
-            k = mix_kernels([k, net.encode_style(held.photos[ci])], [alpha, 1 - alpha])
+            own = net.encode_style(held.photos[ci], upscaled=held.scaled)
+            k = mix_kernels([k, own], [alpha, 1 - alpha])
         _kernel_cache[key] = k
     photo = held.photos[ci]
     if held.scaled:

@@ -86,6 +86,13 @@ class Config:
     # directions, so a step on a head moves every style's kernels nearly alike. It did not help
     # the style path fit 16 styles at once (z5, the same section).
     param_whiten: bool = False
+    # A second style path (style encoder, DIN weight and bias networks, modulation network) under
+    # `upscaled.`, for frames painted smaller than shown and scaled up (dinstyle's processing
+    # size): the upscaled picture's strokes are larger and softer, so the kernels that paint a
+    # frame at its own size and the ones trained with the style term on the picture scaled up
+    # (train.py --upscaled-style-weight) differ, and one set does either job worse (z9 and y9,
+    # models/README.md). Both paths share the frame network; export.py joins two checkpoints.
+    upscaled_style_path: bool = False
 
     @staticmethod
     def preset(name):
@@ -397,6 +404,25 @@ class DIN(nn.Module):
         return y + bias.view(b, c, 1, 1)
 
 
+STYLE_PATH = ("style_encoder", "din1", "din2", "din3", "modulation_net")
+"""Top-level modules of the style path (run once per style); the rest is the frame network."""
+
+
+class UpscaledStylePath(nn.Module):
+    """`Config.upscaled_style_path`: the style path's modules again, for frames painted at the
+    processing size and scaled up."""
+
+    def __init__(self, cfg: Config):
+        super().__init__()
+        twin = DINNet(replace(cfg, upscaled_style_path=False))
+        for name in STYLE_PATH:
+            if hasattr(twin, name):
+                setattr(self, name, getattr(twin, name))
+
+    def dins(self):
+        return [self.din1, self.din2, self.din3]
+
+
 class DINNet(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
@@ -435,6 +461,8 @@ class DINNet(nn.Module):
                 nn.init.normal_(net[2].weight, std=1e-3)
                 nn.init.zeros_(net[2].bias)
         self.hold_bias_only_dins()
+        if cfg.upscaled_style_path:
+            self.upscaled = UpscaledStylePath(cfg)
 
     def dins(self):
         return [self.din1, self.din2, self.din3]
@@ -489,16 +517,21 @@ class DINNet(nn.Module):
         mod = list(self.modulation_net.parameters()) if self.cfg.modulated_decoder else []
         return [p for d in self.dins() for p in d.parameters()] + mod
 
-    def encode_style(self, style):
+    def encode_style(self, style, upscaled=False):
         """Style image -> style kernels: [(weight, bias)] for DIN layers 1..3, then (scale, shift)
-        of the modulated decoder if the config has one."""
-        return self.kernels_of(self.style_encoder(style))
+        of the modulated decoder if the config has one. `upscaled`: the kernels for frames
+        painted smaller and scaled up (`Config.upscaled_style_path`; the same kernels without
+        one)."""
+        path = self.upscaled if upscaled and self.cfg.upscaled_style_path else self
+        return self.kernels_of(path.style_encoder(style), path)
 
-    def kernels_of(self, levels):
-        """`encode_style` from the style encoder's output, for a caller that needs it too."""
-        kernels = [d.kernels(levels[t]) for d, t in zip(self.dins(), self.cfg.style_taps)]
+    def kernels_of(self, levels, path=None):
+        """`encode_style` from the style encoder's output, for a caller that needs it too;
+        `path`: the module holding the DIN and modulation networks (default: this one)."""
+        path = path or self
+        kernels = [d.kernels(levels[t]) for d, t in zip(path.dins(), self.cfg.style_taps)]
         if self.cfg.modulated_decoder:
-            scale, shift = self.modulation_net(levels[-1]).flatten(1).chunk(2, dim=1)
+            scale, shift = path.modulation_net(levels[-1]).flatten(1).chunk(2, dim=1)
             kernels.append((self.cfg.modulation_bound * torch.tanh(scale), shift))
         return kernels
 

@@ -25,8 +25,10 @@
 # a cosine decay to 45,250, part of a second cycle (to 47,213 of 51,250), then a last cycle
 # ending at 49,250 with the style term on the picture scaled up 2x at weight 8 (y7), and 1,000
 # iterations more at learning rate 1e-4 with the temporal regulariser at 40 (y9, to 50,250);
-# 6. the judge's numbers on the held-out split (../shared/judge); 7. export of the model and of
-# the Rust parity fixture. Each phase resumes the checkpoint of the one before
+# 5h. y9's style path trained alone without the temporal and upscaled terms for 250 iterations
+# (z9, to 50,500): the main style path, y9's becoming the one for frames scaled up; 6. export of
+# the model (both paths) and of the Rust parity fixture; 7. the judge's numbers on the held-out
+# split (../shared/judge). Each phase resumes the checkpoint of the one before
 # (an interrupted run resumes where it stopped). Four styles per batch of eight throughout.
 # Data: ../shared/data beside the checkout (override with DATA=...). Trains on CUDA when PyTorch
 # sees a GPU, else on the CPU (about 28 hours on 2 cores, plus about an hour once for the
@@ -42,6 +44,7 @@ STRUCTURE_CKPT=${STRUCTURE_CKPT:-runs/structure.ckpt}
 PAINT_CKPT=${PAINT_CKPT:-runs/paint.ckpt}
 IDENTITY_CKPT=${IDENTITY_CKPT:-runs/identity.ckpt}
 FRAME_CKPT=${FRAME_CKPT:-runs/frame.ckpt}
+NATIVE_CKPT=${NATIVE_CKPT:-runs/native.ckpt}
 BASE=(--loss balanced --octaves 2 --style-weight 10 --identity-weight 1 --temporal-weight 0 --param-lr-mult 1
       --styles-per-batch 4)
 REVIVED=(--loss balanced --octaves 2 --style-weight 10 --temporal-weight 30 --param-lr-mult 1 --lr 2e-4
@@ -119,7 +122,15 @@ CONFIG=din-modulated phase "$FRAME_CKPT" 49250 128 256 "${Y[@]}" --style-weight 
 CONFIG=din-modulated phase "$FRAME_CKPT" 50250 128 256 "${Y[@]}" --style-weight 20 --decay-from 49250 \
     --upscaled-style-weight 8 --upscaled-window 64 --temporal-weight 40 --lr 1e-4
 
-"$PY" evaluate.py --data "$DATA" --ckpt "$FRAME_CKPT" --out runs/judged --sheet --json runs/judged.json
-"$PY" evaluate.py --data "$DATA" --ckpt "$FRAME_CKPT" --out runs/judged512 --size 512 --styles 10 --photos 20 \
-    --json runs/judged512.json
-"$PY" export.py --ckpt "$FRAME_CKPT" -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors
+# The main style path, for frames painted at their own size: y9's style path trained alone (its
+# frame network frozen) without the temporal and upscaled terms, 250 iterations of a cycle planned
+# to 54,250 (z9); y9's style path stays as the upscaled one (model.Config.upscaled_style_path).
+init_from "$FRAME_CKPT" "$NATIVE_CKPT"
+CONFIG=din-modulated phase "$NATIVE_CKPT" 50500 128 256 "${Y[@]}" --style-weight 20 --temporal-weight 0 \
+    --frozen content_encoder,decoder --iters 54250 --decay-from 50250 --stop-at 50500
+
+"$PY" export.py --ckpt "$NATIVE_CKPT" --upscaled-style-path "$FRAME_CKPT" -o ../din-mobile.safetensors \
+    --fixture ../../tests/fixtures/parity.safetensors
+"$PY" evaluate.py --data "$DATA" --ckpt ../din-mobile.safetensors --out runs/judged --sheet --json runs/judged.json
+"$PY" evaluate.py --data "$DATA" --ckpt ../din-mobile.safetensors --out runs/judged512 --size 512 --styles 10 \
+    --photos 20 --json runs/judged512.json

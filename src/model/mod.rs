@@ -5,7 +5,8 @@
 //! `models/train/model.py` (whose module names are the checkpoint keys read here):
 //!
 //! * [`DinModel::encode_style`] runs the style encoder and the weight/bias networks once per
-//!   style and returns [`StyleKernels`];
+//!   style and returns [`StyleKernels`] (two sets when the model has a style path for frames
+//!   painted smaller and scaled up, [`Config::upscaled_style_path`]);
 //! * [`DinModel::stylize`] runs the light content encoder, the three DIN layers (instance norm +
 //!   the cached dynamic 1x1 convolutions) and the decoder, once per frame.
 
@@ -24,8 +25,7 @@ pub use din::{DynamicKernel, IN_EPS};
 
 use crate::{limits, Error};
 use content::{ContentEncoder, Decoder};
-use din::{Din, ParamNet};
-use style::StyleEncoder;
+use style::StylePath;
 
 /// Total down-sampling of the content path: frames are padded to a multiple of it.
 pub const STRIDE: usize = 4;
@@ -96,6 +96,11 @@ pub struct Config {
     pub full_res_blocks: usize,
     #[serde(default = "default_head_kernel")]
     pub head_kernel: usize,
+    /// A second style path under `upscaled.` for frames painted at the processing size and
+    /// scaled up: kernels trained for the larger, softer strokes of an upscaled picture
+    /// (`model.Config.upscaled_style_path`).
+    #[serde(default)]
+    pub upscaled_style_path: bool,
 }
 
 fn default_head_kernel() -> usize {
@@ -133,6 +138,7 @@ impl Config {
             param_pool: ParamPool::Mean,
             full_res_blocks: 0,
             head_kernel: default_head_kernel(),
+            upscaled_style_path: false,
         }
     }
 
@@ -218,6 +224,9 @@ pub struct Modulation {
 pub struct StyleKernels {
     pub layers: [DynamicKernel; 3],
     pub modulation: Option<Modulation>,
+    /// The kernels for frames painted smaller and scaled up, when the model has a style path
+    /// for them ([`Config::upscaled_style_path`]); [`Self::for_frames`] picks.
+    pub upscaled: Option<Box<StyleKernels>>,
 }
 
 impl StyleKernels {
@@ -227,10 +236,10 @@ impl StyleKernels {
         let Some(((first, w0), rest)) = parts.split_first() else {
             candle_core::bail!("mixing needs at least one set of style kernels");
         };
-        if rest
-            .iter()
-            .any(|(k, _)| k.modulation.is_some() != first.modulation.is_some())
-        {
+        if rest.iter().any(|(k, _)| {
+            k.modulation.is_some() != first.modulation.is_some()
+                || k.upscaled.is_some() != first.upscaled.is_some()
+        }) {
             candle_core::bail!("style kernels of different models cannot be mixed");
         }
         // Weighted sum of one tensor of every part (`None`: a part without it).
@@ -255,10 +264,30 @@ impl StyleKernels {
             }),
             None => None,
         };
+        let upscaled = match &first.upscaled {
+            Some(_) => {
+                let parts: Vec<_> = parts
+                    .iter()
+                    .filter_map(|(k, w)| k.upscaled.as_deref().map(|u| (u, *w)))
+                    .collect();
+                Some(Box::new(Self::mix(&parts)?))
+            }
+            None => None,
+        };
         Ok(StyleKernels {
             layers: [layer(0)?, layer(1)?, layer(2)?],
             modulation,
+            upscaled,
         })
+    }
+
+    /// The kernels to paint frames with: the upscaled set for frames painted smaller and scaled
+    /// up (`upscaled`) when there is one, else these.
+    pub fn for_frames(&self, upscaled: bool) -> &StyleKernels {
+        match (&self.upscaled, upscaled) {
+            (Some(k), true) => k,
+            _ => self,
+        }
     }
 
     /// The content-style trade-off: `alpha` of the style, `1 - alpha` of the content's own
@@ -282,22 +311,26 @@ impl StyleKernels {
             }),
             None => None,
         };
+        let upscaled = match &self.upscaled {
+            Some(k) => Some(Box::new(k.to_device(device)?)),
+            None => None,
+        };
         Ok(Self {
             layers: [move_kernel(a)?, move_kernel(b)?, move_kernel(c)?],
             modulation,
+            upscaled,
         })
     }
 }
 
-/// The DIN network: content path, style encoder, three DIN layers.
+/// The DIN network: content path, style path (and the upscaled one), three DIN layers.
 #[derive(Debug, Clone)]
 pub struct DinModel {
     config: Config,
     content_encoder: ContentEncoder,
-    style_encoder: StyleEncoder,
-    din: [Din; 3],
-    /// Style features -> the decoder's [`Modulation`] (`Config::modulated_decoder`).
-    modulation_net: Option<ParamNet>,
+    style_path: StylePath,
+    /// [`Config::upscaled_style_path`]
+    upscaled_style_path: Option<StylePath>,
     decoder: Decoder,
     /// The weights as read, for engines that keep their own copy (the CPU engine).
     weights: Weights,
@@ -309,36 +342,14 @@ pub struct DinModel {
 impl DinModel {
     pub fn new(config: Config, vb: VarBuilder<'static>) -> candle_core::Result<Self> {
         config.validate().map_err(candle_core::Error::msg)?;
-        let din = |i: usize| {
-            let c = config.widths[i];
-            Din::new(
-                c,
-                config.group_size(c),
-                (
-                    config.style_widths[config.style_taps[i]],
-                    config.hidden,
-                    config.param_prelu,
-                    config.param_pool,
-                ),
-                vb.pp(format!("din{}", i + 1)),
-            )
-        };
-        let modulation_net = match config.modulated_decoder {
-            true => Some(ParamNet::new(
-                *config.style_widths.last().expect("validated: not empty"),
-                config.modulation_hidden,
-                2 * config.modulated_channels(),
-                config.param_prelu,
-                config.param_pool,
-                vb.pp("modulation_net"),
-            )?),
+        let upscaled_style_path = match config.upscaled_style_path {
+            true => Some(StylePath::new(&config, vb.pp("upscaled"))?),
             false => None,
         };
         Ok(Self {
             content_encoder: ContentEncoder::new(config.widths, vb.pp("content_encoder"))?,
-            style_encoder: StyleEncoder::new(&config.style_widths, vb.pp("style_encoder"))?,
-            din: [din(0)?, din(1)?, din(2)?],
-            modulation_net,
+            style_path: StylePath::new(&config, vb.clone())?,
+            upscaled_style_path,
             decoder: Decoder::new(config.widths, vb.pp("decoder"))?,
             weights: Weights(vb.clone()),
             device: vb.device().clone(),
@@ -419,22 +430,13 @@ impl DinModel {
                 style.dims()
             );
         }
-        let levels = self.style_encoder.forward(style)?;
-        let kernel = |i: usize| self.din[i].kernel(&levels[self.config.style_taps[i]]);
-        let modulation = match (&self.modulation_net, levels.last()) {
-            (Some(net), Some(deepest)) => {
-                let out = net.forward(deepest)?;
-                let m = out.dim(0)? / 2;
-                Some(Modulation {
-                    scale: (out.narrow(0, 0, m)?.tanh()? * self.config.modulation_bound)?,
-                    shift: out.narrow(0, m, m)?,
-                })
-            }
-            _ => None,
+        let upscaled = match &self.upscaled_style_path {
+            Some(path) => Some(Box::new(path.encode(&self.config, style)?)),
+            None => None,
         };
         Ok(StyleKernels {
-            layers: [kernel(0)?, kernel(1)?, kernel(2)?],
-            modulation,
+            upscaled,
+            ..self.style_path.encode(&self.config, style)?
         })
     }
 
@@ -457,9 +459,10 @@ impl DinModel {
         let x = pad_to_stride(frame)?;
         let e = self.content_encoder.forward(&x)?;
         let [k1, k2, k3] = &kernels.layers;
-        let s1 = self.din[0].forward(&e.e1, k1)?;
-        let s2 = self.din[1].forward(&e.e2, k2)?;
-        let s3 = self.din[2].forward(&e.e3, k3)?;
+        let din = &self.style_path.din;
+        let s1 = din[0].forward(&e.e1, k1)?;
+        let s2 = din[1].forward(&e.e2, k2)?;
+        let s3 = din[2].forward(&e.e3, k3)?;
         let modulated;
         let decoder = match (&kernels.modulation, self.config.modulated_decoder) {
             (Some(m), true) => {

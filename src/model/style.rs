@@ -1,8 +1,12 @@
-//! The style encoder (runs once per style): plain 3x3 convolutions with ReLU down to 1/16
-//! resolution, no normalisation (it would erase the statistics that carry the style).
+//! The style path (runs once per style): the style encoder, plain 3x3 convolutions with ReLU
+//! down to 1/16 resolution and no normalisation (it would erase the statistics that carry the
+//! style), then the DIN layers' weight and bias networks and the decoder's modulation network.
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
+
+use super::din::{Din, ParamNet};
+use super::{Config, Modulation, StyleKernels};
 
 /// ImageNet RGB mean and standard deviation: the style encoder's input normalisation
 /// (`model.RGB_MEAN`, `model.RGB_STD`).
@@ -62,5 +66,74 @@ impl StyleEncoder {
             out.push(x.clone());
         }
         Ok(out)
+    }
+}
+
+/// Style image -> [`StyleKernels`] (without their upscaled set): the style encoder and the
+/// networks that read it, under the checkpoint keys `style_encoder`, `din{1,2,3}` and
+/// `modulation_net` of `vb`.
+#[derive(Debug, Clone)]
+pub(crate) struct StylePath {
+    encoder: StyleEncoder,
+    /// The DIN layers' weight and bias networks; also what applies a kernel to a frame.
+    pub(crate) din: [Din; 3],
+    /// Style features -> the decoder's [`Modulation`] (`Config::modulated_decoder`).
+    modulation_net: Option<ParamNet>,
+}
+
+impl StylePath {
+    pub(crate) fn new(config: &Config, vb: VarBuilder) -> Result<Self> {
+        let din = |i: usize| {
+            let c = config.widths[i];
+            Din::new(
+                c,
+                config.group_size(c),
+                (
+                    config.style_widths[config.style_taps[i]],
+                    config.hidden,
+                    config.param_prelu,
+                    config.param_pool,
+                ),
+                vb.pp(format!("din{}", i + 1)),
+            )
+        };
+        let modulation_net = match config.modulated_decoder {
+            true => Some(ParamNet::new(
+                *config.style_widths.last().expect("validated: not empty"),
+                config.modulation_hidden,
+                2 * config.modulated_channels(),
+                config.param_prelu,
+                config.param_pool,
+                vb.pp("modulation_net"),
+            )?),
+            false => None,
+        };
+        Ok(Self {
+            encoder: StyleEncoder::new(&config.style_widths, vb.pp("style_encoder"))?,
+            din: [din(0)?, din(1)?, din(2)?],
+            modulation_net,
+        })
+    }
+
+    /// Style image `[1, 3, H, W]` -> its kernels (`upscaled`: none).
+    pub(crate) fn encode(&self, config: &Config, style: &Tensor) -> Result<StyleKernels> {
+        let levels = self.encoder.forward(style)?;
+        let kernel = |i: usize| self.din[i].kernel(&levels[config.style_taps[i]]);
+        let modulation = match (&self.modulation_net, levels.last()) {
+            (Some(net), Some(deepest)) => {
+                let out = net.forward(deepest)?;
+                let m = out.dim(0)? / 2;
+                Some(Modulation {
+                    scale: (out.narrow(0, 0, m)?.tanh()? * config.modulation_bound)?,
+                    shift: out.narrow(0, m, m)?,
+                })
+            }
+            _ => None,
+        };
+        Ok(StyleKernels {
+            layers: [kernel(0)?, kernel(1)?, kernel(2)?],
+            modulation,
+            upscaled: None,
+        })
     }
 }

@@ -445,7 +445,7 @@ fn paint_with<'w>(
     work: &dyn Fn() -> &'w RgbImage,
 ) -> Result<()> {
     let size = input.size();
-    let prepared = &kernels.prepared;
+    let prepared = kernels.prepared_for(scaled);
     if !scaled {
         let (src, dst) = (FrameIn::Packed(input), FrameOut::Packed(output.view_mut()));
         return engine.paint(src, dst, size, prepared, workspace);

@@ -51,17 +51,36 @@ impl Pending {
     }
 }
 
-/// Style kernels and the engine's form of them.
+/// Style kernels and the engine's form of them (and of their upscaled set, if any).
 #[derive(Clone)]
 pub struct Kernels {
     pub kernels: StyleKernels,
     pub prepared: Prepared,
+    /// [`StyleKernels::upscaled`] prepared: for frames painted smaller and scaled up.
+    pub prepared_upscaled: Option<Prepared>,
 }
 
 impl Kernels {
     pub fn new(engine: &dyn Engine, kernels: StyleKernels) -> crate::Result<Self> {
         let prepared = engine.prepare(&kernels)?;
-        Ok(Self { kernels, prepared })
+        let prepared_upscaled = match &kernels.upscaled {
+            Some(k) => Some(engine.prepare(k)?),
+            None => None,
+        };
+        Ok(Self {
+            kernels,
+            prepared,
+            prepared_upscaled,
+        })
+    }
+
+    /// What frames are painted with: the upscaled set for frames painted smaller than shown
+    /// (`upscaled`), when the model has one.
+    pub fn prepared_for(&self, upscaled: bool) -> &Prepared {
+        match (&self.prepared_upscaled, upscaled) {
+            (Some(p), true) => p,
+            _ => &self.prepared,
+        }
     }
 
     /// `self` with `t` of `other`: the linear cross-fade of two styles in kernel space.

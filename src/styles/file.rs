@@ -3,7 +3,8 @@
 //!
 //! A safetensors file: `din{1,2,3}.weight` (`[groups, group_size, group_size]`),
 //! `din{1,2,3}.bias` (`[channels]`) and, for a model with a modulated decoder,
-//! `modulation.{scale,shift}` (`[M]`), in f32, and metadata `format`, `model` (the model's
+//! `modulation.{scale,shift}` (`[M]`), and for a model with an upscaled style path the same
+//! again under `upscaled.`, in f32, and metadata `format`, `model` (the model's
 //! [`DinModel::identity`]), `style_size` and `source` (what was encoded).
 
 use std::collections::HashMap;
@@ -32,13 +33,17 @@ pub struct KernelFileInfo {
 /// Serialises `kernels` with `info` into the bytes of a kernel file.
 pub fn kernels_to_bytes(kernels: &StyleKernels, info: &KernelFileInfo) -> Result<Vec<u8>> {
     let mut named: Vec<(String, &Tensor)> = Vec::new();
-    for (i, layer) in kernels.layers.iter().enumerate() {
-        named.push((format!("din{}.weight", i + 1), &layer.weight));
-        named.push((format!("din{}.bias", i + 1), &layer.bias));
-    }
-    if let Some(m) = &kernels.modulation {
-        named.push(("modulation.scale".into(), &m.scale));
-        named.push(("modulation.shift".into(), &m.shift));
+    let mut sets = vec![("", kernels)];
+    sets.extend(kernels.upscaled.as_deref().map(|k| ("upscaled.", k)));
+    for (prefix, kernels) in sets {
+        for (i, layer) in kernels.layers.iter().enumerate() {
+            named.push((format!("{prefix}din{}.weight", i + 1), &layer.weight));
+            named.push((format!("{prefix}din{}.bias", i + 1), &layer.bias));
+        }
+        if let Some(m) = &kernels.modulation {
+            named.push((format!("{prefix}modulation.scale"), &m.scale));
+            named.push((format!("{prefix}modulation.shift"), &m.shift));
+        }
     }
     let mut data: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     for (name, t) in named {
@@ -142,27 +147,42 @@ pub fn kernels_from_bytes(
         }
         Ok(Tensor::from_vec(values, shape, &Device::Cpu)?.to_device(model.device())?)
     };
-    let layer = |i: usize| -> Result<DynamicKernel> {
-        let c = config.widths[i];
-        let gs = config.group_size(c);
-        Ok(DynamicKernel {
-            weight: read(&format!("din{}.weight", i + 1), vec![c / gs, gs, gs])?,
-            bias: read(&format!("din{}.bias", i + 1), vec![c])?,
+    // One set of kernels, the tensors under `prefix`.
+    let set = |prefix: &str| -> Result<StyleKernels> {
+        let layer = |i: usize| -> Result<DynamicKernel> {
+            let c = config.widths[i];
+            let gs = config.group_size(c);
+            Ok(DynamicKernel {
+                weight: read(
+                    &format!("{prefix}din{}.weight", i + 1),
+                    vec![c / gs, gs, gs],
+                )?,
+                bias: read(&format!("{prefix}din{}.bias", i + 1), vec![c])?,
+            })
+        };
+        let modulation = match config.modulated_decoder {
+            true => {
+                let m = config.modulated_channels();
+                Some(Modulation {
+                    scale: read(&format!("{prefix}modulation.scale"), vec![m])?,
+                    shift: read(&format!("{prefix}modulation.shift"), vec![m])?,
+                })
+            }
+            false => None,
+        };
+        Ok(StyleKernels {
+            layers: [layer(0)?, layer(1)?, layer(2)?],
+            modulation,
+            upscaled: None,
         })
     };
-    let modulation = match config.modulated_decoder {
-        true => {
-            let m = config.modulated_channels();
-            Some(Modulation {
-                scale: read("modulation.scale", vec![m])?,
-                shift: read("modulation.shift", vec![m])?,
-            })
-        }
+    let upscaled = match config.upscaled_style_path {
+        true => Some(Box::new(set("upscaled.")?)),
         false => None,
     };
     let kernels = StyleKernels {
-        layers: [layer(0)?, layer(1)?, layer(2)?],
-        modulation,
+        upscaled,
+        ..set("")?
     };
     Ok((kernels, info))
 }
