@@ -254,7 +254,9 @@ def init_from(path, cfg, fresh=()):
     head grown from the smaller one (`model.grow_kernel`) and mean-pooled weight and bias
     networks grown to mean_std pooling (`model.grow_head_inputs`). `path`: an exported
     model (export.py) or a training snapshot (--snapshot-every). Tensors whose keys start with
-    one of `fresh` keep their fresh initialisation (layers to re-learn)."""
+    one of `fresh` keep their fresh initialisation (layers to re-learn). From a model with an
+    upscaled style path (`Config.upscaled_style_path`) a `cfg` without one takes the main path;
+    to train from the upscaled one, export that network on its own."""
     if str(path).endswith(".safetensors"):
         source, it = load_exported(path)
         weights = source.state_dict()
