@@ -123,7 +123,12 @@ impl Engine for GraphEngine {
     }
 
     fn prepare(&self, kernels: &StyleKernels) -> Result<Prepared> {
-        Ok(Prepared::Graph(kernels.to_device(self.model.device())?))
+        // the one set this prepares (the painter prepares the upscaled set on its own)
+        let set = StyleKernels {
+            upscaled: None,
+            ..kernels.clone()
+        };
+        Ok(Prepared::Graph(set.to_device(self.model.device())?))
     }
 
     fn paint(

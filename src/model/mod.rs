@@ -440,6 +440,20 @@ impl DinModel {
         })
     }
 
+    /// [`Self::encode_style`]'s one set for frames painted smaller and scaled up (`upscaled`)
+    /// or not: what a single frame needs, without running the other style path.
+    pub fn encode_style_for(
+        &self,
+        style: &Tensor,
+        upscaled: bool,
+    ) -> candle_core::Result<StyleKernels> {
+        let path = match (&self.upscaled_style_path, upscaled) {
+            (Some(path), true) => path,
+            _ => &self.style_path,
+        };
+        path.encode(&self.config, style)
+    }
+
     /// The weights under the checkpoint's keys (what `CpuNet::new` reads).
     pub fn weights(&self) -> &VarBuilder<'static> {
         &self.weights.0

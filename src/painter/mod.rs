@@ -340,7 +340,8 @@ impl Painter {
         let own = match alpha < 1.0 {
             true => {
                 let own = image_io::fit_style(work(), OWN_STYLE_SIZE);
-                Some(model.encode_style(&image_io::to_tensor(&own, model.device())?)?)
+                let own = image_io::to_tensor(&own, model.device())?;
+                Some(model.encode_style_for(&own, scaled)?)
             }
             false => None,
         };
@@ -348,7 +349,7 @@ impl Painter {
         let Some(style) = main.shown(engine)? else {
             return Err(Error::InvalidArgument("no style".into()));
         };
-        let style = with_strength(style, own.as_ref(), alpha, engine)?;
+        let style = with_strength(style, own.as_ref(), alpha, scaled, engine)?;
         paint_with(engine, workspace, &style, input, &mut output, scaled, &work)?;
         let mask = mask.scaled();
         if let Some(mask) = mask.filter(|m| m.len() == w * h) {
@@ -359,7 +360,7 @@ impl Painter {
                         data: &mut scratch[..],
                         ..output.view_mut()
                     };
-                    let k = with_strength(k, own.as_ref(), alpha, engine)?;
+                    let k = with_strength(k, own.as_ref(), alpha, scaled, engine)?;
                     paint_with(engine, workspace, &k, input, &mut other, scaled, &work)?;
                     Packed {
                         data: &scratch[..],

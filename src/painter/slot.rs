@@ -91,18 +91,23 @@ impl Kernels {
 }
 
 /// `kernels` at strength `alpha`: mixed with the frame's `own` kernels when there are some
-/// (alpha < 1), else as they are (no copy).
+/// (alpha < 1), else as they are (no copy). `own` is the one set the frame is painted with
+/// (`DinModel::encode_style_for(frame, scaled)`), so only that set is mixed and prepared.
 pub fn with_strength<'k>(
     kernels: Cow<'k, Kernels>,
     own: Option<&StyleKernels>,
     alpha: f64,
+    scaled: bool,
     engine: &dyn Engine,
 ) -> crate::Result<Cow<'k, Kernels>> {
     Ok(match own {
-        Some(own) => Cow::Owned(Kernels::new(
-            engine,
-            kernels.kernels.with_alpha(own, alpha)?,
-        )?),
+        Some(own) => {
+            let set = StyleKernels {
+                upscaled: None,
+                ..kernels.kernels.for_frames(scaled).clone()
+            };
+            Cow::Owned(Kernels::new(engine, set.with_alpha(own, alpha)?)?)
+        }
         None => kernels,
     })
 }
