@@ -27,7 +27,9 @@
 # iterations more at learning rate 1e-4 with the temporal regulariser at 40 (y9, to 50,250);
 # 5h. y9's style path trained alone without the temporal and upscaled terms for 250 iterations
 # (z9, to 50,500): the main style path, y9's becoming the one for frames scaled up; 6. export of
-# the model (both paths) and of the Rust parity fixture; 7. the judge's numbers on the held-out
+# both paths; 5i. z9's recipe again at structure weight 50 and identity weight 1 (z14), averaged
+# with z9 and given a kernel gain of 1.15 (calibrate.py), export of the model and of the Rust
+# parity fixture; 7. the judge's numbers on the held-out
 # split (../shared/judge). Each phase resumes the checkpoint of the one before
 # (an interrupted run resumes where it stopped). Four styles per batch of eight throughout.
 # Data: ../shared/data beside the checkout (override with DATA=...). Trains on CUDA when PyTorch
@@ -45,6 +47,7 @@ PAINT_CKPT=${PAINT_CKPT:-runs/paint.ckpt}
 IDENTITY_CKPT=${IDENTITY_CKPT:-runs/identity.ckpt}
 FRAME_CKPT=${FRAME_CKPT:-runs/frame.ckpt}
 NATIVE_CKPT=${NATIVE_CKPT:-runs/native.ckpt}
+NATIVE2_CKPT=${NATIVE2_CKPT:-runs/native2.ckpt}
 BASE=(--loss balanced --octaves 2 --style-weight 10 --identity-weight 1 --temporal-weight 0 --param-lr-mult 1
       --styles-per-batch 4)
 REVIVED=(--loss balanced --octaves 2 --style-weight 10 --temporal-weight 30 --param-lr-mult 1 --lr 2e-4
@@ -129,8 +132,19 @@ init_from "$FRAME_CKPT" "$NATIVE_CKPT"
 CONFIG=din-modulated phase "$NATIVE_CKPT" 50500 128 256 "${Y[@]}" --style-weight 20 --temporal-weight 0 \
     --frozen content_encoder,decoder --iters 54250 --decay-from 50250 --stop-at 50500
 
-"$PY" export.py --ckpt "$NATIVE_CKPT" --upscaled-style-path "$FRAME_CKPT" -o ../din-mobile.safetensors \
-    --fixture ../../tests/fixtures/parity.safetensors
+"$PY" export.py --ckpt "$NATIVE_CKPT" --upscaled-style-path "$FRAME_CKPT" -o runs/joined.safetensors
+# A second run of the same (z14): structure weight 50, identity weight 1, its snapshot at 50,500.
+init_from "$FRAME_CKPT" "$NATIVE2_CKPT"
+CONFIG=din-modulated phase "$NATIVE2_CKPT" 50500 128 256 "${Y[@]}" --style-weight 20 --temporal-weight 0 \
+    --frozen content_encoder,decoder --iters 54250 --decay-from 50250 --stop-at 50500 \
+    --structure-weight 50 --identity-weight 1
+
+# calibrate.py: the main path averaged with z14's weight by weight, then its kernels pushed 1.15x
+# further from their mean over 96 training styles (the kernel gain), on the exported (f16) weights
+# as it was done; the upscaled path unchanged.
+"$PY" calibrate.py --data "$DATA" --ckpt runs/joined.safetensors --average-with "${NATIVE2_CKPT%.ckpt}-50500.pt" \
+    --gain 1.15 -o runs/gained.pt
+"$PY" export.py --ckpt runs/gained.pt -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors
 "$PY" evaluate.py --data "$DATA" --ckpt ../din-mobile.safetensors --out runs/judged --sheet --json runs/judged.json
 "$PY" evaluate.py --data "$DATA" --ckpt ../din-mobile.safetensors --out runs/judged512 --size 512 --styles 10 \
     --photos 20 --json runs/judged512.json

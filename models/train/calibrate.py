@@ -1,0 +1,107 @@
+"""Kernel gain: push a trained style path's kernels away from their mean over training styles.
+
+The style path underfits (model card: "y9's kernels hold it back"): the kernels it predicts for a
+painting fall short of the kernels fitted to that painting, and a regression that underfits
+shrinks its predictions towards their mean. This undoes part of that shrinkage with one number:
+every head of the DIN weight and bias networks and of the modulation network (1x1 convolutions
+after the pooling, so linear in what they read) is rewritten so that it predicts
+
+    mean + gain * (prediction - mean)
+
+where `mean` is the head's mean prediction over --styles training styles (the modulation scale
+before its tanh). With --average-with, the main style path is first averaged, weight by weight,
+with the style paths of other runs from the same start (a "model soup"; the frame network is
+the first model's). The rewrite is exact and changes no code and no cost: only the heads' weights
+and biases change. The photo's own kernels (`alpha` 0) move too, so check `own_style.py`.
+
+    python calibrate.py --ckpt runs/joined.safetensors --average-with runs/native2-50500.pt --gain 1.15 \
+        -o runs/gained.pt
+"""
+
+import argparse
+from pathlib import Path
+
+import torch
+
+import data
+from evaluate import load_net
+from model import STYLE_PATH
+from train import DEFAULT_DATA, splits
+
+
+def heads(path):
+    """The linear heads of a style path's DIN weight/bias networks and modulation network."""
+    nets = [n for d in path.dins() for n in (d.weight_net, d.bias_net)]
+    if hasattr(path, "modulation_net"):
+        nets.append(path.modulation_net)
+    return [n[2] for n in nets]
+
+
+@torch.no_grad()
+def mean_outputs(net, path, styles, batch=16):
+    """Each head's mean output over the styles ([cout])."""
+    found = [[] for _ in heads(path)]
+    hooks = [h.register_forward_hook(lambda m, i, o, k=k: found[k].append(o.flatten(1).double()))
+             for k, h in enumerate(heads(path))]
+    try:
+        for i in range(0, len(styles), batch):
+            net.encode_style(styles[i:i + batch].float() / 255, upscaled=path is not net)
+    finally:
+        for h in hooks:
+            h.remove()
+    return [torch.cat(f).mean(0) for f in found]
+
+
+@torch.no_grad()
+def apply_gain(net, path, styles, gain):
+    """Rewrite the path's heads in place: mean + gain * (output - mean)."""
+    for head, mean in zip(heads(path), mean_outputs(net, path, styles)):
+        head.weight.mul_(gain)
+        head.bias.copy_((gain * head.bias.double() + (1 - gain) * mean).to(head.bias.dtype))
+
+
+@torch.no_grad()
+def average_style_paths(net, others):
+    """Average the main style path's weights with the same keys of `others` (in place)."""
+    state = net.state_dict()
+    for key in [k for k in state if k.split(".")[0] in STYLE_PATH and state[k].is_floating_point()]:
+        state[key].copy_(sum([state[key].double()] + [o.state_dict()[key].double() for o in others])
+                         / (1 + len(others)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ckpt", type=Path, required=True, help="training checkpoint or exported model")
+    ap.add_argument("-o", "--out", type=Path, required=True, help="checkpoint to write (for export.py)")
+    ap.add_argument("--gain", type=float, required=True, help="1: unchanged; above 1: kernels further "
+                    "from their mean")
+    ap.add_argument("--average-with", type=Path, nargs="*", default=[], metavar="CKPT",
+                    help="first average the main style path with these runs' (same start, same config)")
+    ap.add_argument("--paths", default="main", choices=["main", "upscaled", "both"],
+                    help="which style path of a two-path model (default: %(default)s)")
+    ap.add_argument("--styles", type=int, default=96, help="training styles, evenly spaced in the "
+                    "training split, the mean is taken over (default: %(default)s)")
+    ap.add_argument("--style-size", type=int, default=256, help="their side (default: %(default)s)")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = ap.parse_args()
+
+    net, it = load_net(args.ckpt)
+    net = net.without_whitening()
+    average_style_paths(net, [load_net(p)[0].without_whitening() for p in args.average_with])
+    style_train = splits(args.data)[2]
+    picks = torch.linspace(0, len(style_train) - 1, args.styles).round().long().tolist()
+    styles = data.load_squares([style_train[i] for i in picks], args.style_size)
+    if args.paths != "main" and not net.cfg.upscaled_style_path:
+        ap.error(f"{args.ckpt} has one style path")
+    paths = {"main": [net], "upscaled": [net.upscaled], "both": [net, net.upscaled]}[args.paths] \
+        if net.cfg.upscaled_style_path else [net]
+    for path in paths:
+        apply_gain(net, path, styles, args.gain)
+    torch.save({"model": net.state_dict(), "iteration": it, "config": net.cfg.to_dict(),
+                "kernel_gain": {"gain": args.gain, "paths": args.paths, "styles": args.styles,
+                                "averaged_with": [str(p) for p in args.average_with]}}, args.out)
+    print(f"wrote {args.out}: gain {args.gain} on the {args.paths} style path(s), mean over {args.styles} styles")
+
+
+if __name__ == "__main__":
+    main()
