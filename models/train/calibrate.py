@@ -29,23 +29,20 @@ from model import STYLE_PATH
 from train import DEFAULT_DATA, splits
 
 
-def heads(path):
-    """The linear heads of a style path's DIN weight/bias networks and modulation network."""
-    nets = [n for d in path.dins() for n in (d.weight_net, d.bias_net)]
-    if hasattr(path, "modulation_net"):
-        nets.append(path.modulation_net)
-    return [n[2] for n in nets]
+def heads(net):
+    """The linear heads of the main style path's DIN weight/bias networks and modulation network."""
+    return [pn[2] for pn, _ in net.param_nets()]
 
 
 @torch.no_grad()
-def mean_outputs(net, path, styles, batch=16):
+def mean_outputs(net, styles, batch=16):
     """Each head's mean output over the styles ([cout])."""
-    found = [[] for _ in heads(path)]
+    found = [[] for _ in heads(net)]
     hooks = [h.register_forward_hook(lambda m, i, o, k=k: found[k].append(o.flatten(1).double()))
-             for k, h in enumerate(heads(path))]
+             for k, h in enumerate(heads(net))]
     try:
         for i in range(0, len(styles), batch):
-            net.encode_style(styles[i:i + batch].float() / 255, upscaled=path is not net)
+            net.encode_style(styles[i:i + batch].float() / 255)
     finally:
         for h in hooks:
             h.remove()
@@ -53,9 +50,9 @@ def mean_outputs(net, path, styles, batch=16):
 
 
 @torch.no_grad()
-def apply_gain(net, path, styles, gain):
-    """Rewrite the path's heads in place: mean + gain * (output - mean)."""
-    for head, mean in zip(heads(path), mean_outputs(net, path, styles)):
+def apply_gain(net, styles, gain):
+    """Rewrite the main path's heads in place: mean + gain * (output - mean)."""
+    for head, mean in zip(heads(net), mean_outputs(net, styles)):
         head.weight.mul_(gain)
         head.bias.copy_((gain * head.bias.double() + (1 - gain) * mean).to(head.bias.dtype))
 
@@ -77,8 +74,6 @@ def main():
                     "from their mean")
     ap.add_argument("--average-with", type=Path, nargs="*", default=[], metavar="CKPT",
                     help="first average the main style path with these runs' (same start, same config)")
-    ap.add_argument("--paths", default="main", choices=["main", "upscaled", "both"],
-                    help="which style path of a two-path model (default: %(default)s)")
     ap.add_argument("--styles", type=int, default=96, help="training styles, evenly spaced in the "
                     "training split, the mean is taken over (default: %(default)s)")
     ap.add_argument("--style-size", type=int, default=256, help="their side (default: %(default)s)")
@@ -91,16 +86,11 @@ def main():
     style_train = splits(args.data)[2]
     picks = torch.linspace(0, len(style_train) - 1, args.styles).round().long().tolist()
     styles = data.load_squares([style_train[i] for i in picks], args.style_size)
-    if args.paths != "main" and not net.cfg.upscaled_style_path:
-        ap.error(f"{args.ckpt} has one style path")
-    paths = {"main": [net], "upscaled": [net.upscaled], "both": [net, net.upscaled]}[args.paths] \
-        if net.cfg.upscaled_style_path else [net]
-    for path in paths:
-        apply_gain(net, path, styles, args.gain)
+    apply_gain(net, styles, args.gain)
     torch.save({"model": net.state_dict(), "iteration": it, "config": net.cfg.to_dict(),
-                "kernel_gain": {"gain": args.gain, "paths": args.paths, "styles": args.styles,
+                "kernel_gain": {"gain": args.gain, "styles": args.styles,
                                 "averaged_with": [str(p) for p in args.average_with]}}, args.out)
-    print(f"wrote {args.out}: gain {args.gain} on the {args.paths} style path(s), mean over {args.styles} styles")
+    print(f"wrote {args.out}: gain {args.gain} on the main style path, mean over {args.styles} styles")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def test_gain_moves_every_head_from_its_mean():
     fitted, unseen = styles(6, 1), styles(2, 2)
     gained = copy.deepcopy(net)
     with torch.no_grad():
-        apply_gain(gained, gained, fitted, 1.3)
+        apply_gain(gained, fitted, 1.3)
         means = [torch.cat(o).mean(0) for o in zip(*(head_outputs(net, fitted[i:i + 1]) for i in range(6)))]
         before, after = head_outputs(net, unseen), head_outputs(gained, unseen)
     assert len(before) == 7  # 3 DIN layers x (weight, bias) + the modulation network
@@ -55,7 +55,7 @@ def test_gain_one_changes_nothing():
     net = random_net()
     gained = copy.deepcopy(net)
     with torch.no_grad():
-        apply_gain(gained, gained, styles(4, 1), 1.0)
+        apply_gain(gained, styles(4, 1), 1.0)
     for (k, a), b in zip(net.state_dict().items(), gained.state_dict().values()):
         torch.testing.assert_close(a, b, msg=k)
 
