@@ -15,7 +15,10 @@ the first model's). The rewrite is exact and changes no code and no cost: only t
 and biases change. The photo's own kernels (`alpha` 0) move too, so check `own_style.py`.
 
     python calibrate.py --ckpt runs/joined.safetensors --average-with runs/native2-50500.pt --gain 1.15 \
-        -o runs/gained.pt
+        --upscaled-gain 1.15 -o runs/gained.pt
+
+--upscaled-gain does the same to the upscaled style path (`Config.upscaled_style_path`), with
+its own means; it is not averaged with anything.
 """
 
 import argparse
@@ -29,20 +32,20 @@ from model import STYLE_PATH
 from train import DEFAULT_DATA, splits
 
 
-def heads(net):
-    """The linear heads of the main style path's DIN weight/bias networks and modulation network."""
-    return [pn[2] for pn, _ in net.param_nets()]
+def heads(net, upscaled=False):
+    """The linear heads of a style path's DIN weight/bias networks and modulation network."""
+    return [pn[2] for pn, _ in net.param_nets(upscaled)]
 
 
 @torch.no_grad()
-def mean_outputs(net, styles, batch=16):
+def mean_outputs(net, styles, upscaled=False, batch=16):
     """Each head's mean output over the styles ([cout])."""
-    found = [[] for _ in heads(net)]
+    found = [[] for _ in heads(net, upscaled)]
     hooks = [h.register_forward_hook(lambda m, i, o, k=k: found[k].append(o.flatten(1).double()))
-             for k, h in enumerate(heads(net))]
+             for k, h in enumerate(heads(net, upscaled))]
     try:
         for i in range(0, len(styles), batch):
-            net.encode_style(styles[i:i + batch].float() / 255)
+            net.encode_style(styles[i:i + batch].float() / 255, upscaled=upscaled)
     finally:
         for h in hooks:
             h.remove()
@@ -50,9 +53,9 @@ def mean_outputs(net, styles, batch=16):
 
 
 @torch.no_grad()
-def apply_gain(net, styles, gain):
-    """Rewrite the main path's heads in place: mean + gain * (output - mean)."""
-    for head, mean in zip(heads(net), mean_outputs(net, styles)):
+def apply_gain(net, styles, gain, upscaled=False):
+    """Rewrite a style path's heads in place: mean + gain * (output - mean)."""
+    for head, mean in zip(heads(net, upscaled), mean_outputs(net, styles, upscaled)):
         head.weight.mul_(gain)
         head.bias.copy_((gain * head.bias.double() + (1 - gain) * mean).to(head.bias.dtype))
 
@@ -72,6 +75,9 @@ def main():
     ap.add_argument("-o", "--out", type=Path, required=True, help="checkpoint to write (for export.py)")
     ap.add_argument("--gain", type=float, required=True, help="1: unchanged; above 1: kernels further "
                     "from their mean")
+    ap.add_argument("--upscaled-gain", type=float, default=1.0, help="the same for the upscaled style path "
+                    "(Config.upscaled_style_path: frames painted at the processing size and scaled up), "
+                    "with its own means (default: %(default)s, unchanged)")
     ap.add_argument("--average-with", type=Path, nargs="*", default=[], metavar="CKPT",
                     help="first average the main style path with these runs' (same start, same config)")
     ap.add_argument("--styles", type=int, default=96, help="training styles, evenly spaced in the "
@@ -87,10 +93,15 @@ def main():
     picks = torch.linspace(0, len(style_train) - 1, args.styles).round().long().tolist()
     styles = data.load_squares([style_train[i] for i in picks], args.style_size)
     apply_gain(net, styles, args.gain)
+    if args.upscaled_gain != 1:
+        if not net.cfg.upscaled_style_path:
+            ap.error("--upscaled-gain: the model has no upscaled style path")
+        apply_gain(net, styles, args.upscaled_gain, upscaled=True)
     torch.save({"model": net.state_dict(), "iteration": it, "config": net.cfg.to_dict(),
-                "kernel_gain": {"gain": args.gain, "styles": args.styles,
+                "kernel_gain": {"gain": args.gain, "upscaled_gain": args.upscaled_gain, "styles": args.styles,
                                 "averaged_with": [str(p) for p in args.average_with]}}, args.out)
-    print(f"wrote {args.out}: gain {args.gain} on the main style path, mean over {args.styles} styles")
+    print(f"wrote {args.out}: gain {args.gain} on the main style path, {args.upscaled_gain} on the upscaled one, "
+          f"means over {args.styles} styles")
 
 
 if __name__ == "__main__":

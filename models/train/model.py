@@ -479,12 +479,13 @@ class DINNet(nn.Module):
             d.weight_net.requires_grad_(False)
         return self
 
-    def param_nets(self):
+    def param_nets(self, upscaled=False):
         """[(network, the style level it reads)]: the DIN layers' weight and bias networks, then
-        the modulation network if the config has one."""
-        nets = [(pn, t) for d, t in zip(self.dins(), self.cfg.style_taps) for pn in (d.weight_net, d.bias_net)]
+        the modulation network if the config has one; of the upscaled style path with `upscaled`."""
+        path = self.upscaled if upscaled else self
+        nets = [(pn, t) for d, t in zip(path.dins(), self.cfg.style_taps) for pn in (d.weight_net, d.bias_net)]
         if self.cfg.modulated_decoder:
-            nets.append((self.modulation_net, len(self.cfg.style_widths) - 1))
+            nets.append((path.modulation_net, len(self.cfg.style_widths) - 1))
         return nets
 
     @torch.no_grad()

@@ -141,9 +141,9 @@ CONFIG=din-modulated phase "$NATIVE2_CKPT" 50500 128 256 "${Y[@]}" --style-weigh
 
 # calibrate.py: the main path averaged with z14's weight by weight, then its kernels pushed 1.15x
 # further from their mean over 96 training styles (the kernel gain), on the exported (f16) weights
-# as it was done; the upscaled path unchanged.
+# as it was done; the upscaled path's kernels pushed 1.15x from their own mean (not averaged).
 "$PY" calibrate.py --data "$DATA" --ckpt runs/joined.safetensors --average-with "${NATIVE2_CKPT%.ckpt}-50500.pt" \
-    --gain 1.15 -o runs/gained.pt
+    --gain 1.15 --upscaled-gain 1.15 -o runs/gained.pt
 "$PY" export.py --ckpt runs/gained.pt -o ../din-mobile.safetensors --fixture ../../tests/fixtures/parity.safetensors
 "$PY" evaluate.py --data "$DATA" --ckpt ../din-mobile.safetensors --out runs/judged --sheet --json runs/judged.json
 "$PY" evaluate.py --data "$DATA" --ckpt ../din-mobile.safetensors --out runs/judged512 --size 512 --styles 10 \

@@ -60,7 +60,38 @@ def test_gain_one_changes_nothing():
         torch.testing.assert_close(a, b, msg=k)
 
 
+def test_upscaled_gain_moves_only_the_upscaled_path():
+    torch.manual_seed(0)
+    net = DINNet(replace(TINY, upscaled_style_path=True)).eval()
+    with torch.no_grad():
+        for h in heads(net) + heads(net, upscaled=True):
+            h.weight.normal_(std=0.3)
+    fitted, unseen = styles(6, 1), styles(2, 2)
+    gained = copy.deepcopy(net)
+
+    def outputs(n, style, upscaled):
+        found = []
+        hooks = [h.register_forward_hook(lambda m, i, o: found.append(o.flatten(1))) for h in heads(n, upscaled)]
+        n.encode_style(style.float() / 255, upscaled=upscaled)
+        for h in hooks:
+            h.remove()
+        return found
+
+    with torch.no_grad():
+        apply_gain(gained, fitted, 1.3, upscaled=True)
+        means = [torch.cat(o).mean(0) for o in zip(*(outputs(net, fitted[i:i + 1], True) for i in range(6)))]
+        before, after = outputs(net, unseen, True), outputs(gained, unseen, True)
+        main_before, main_after = outputs(net, unseen, False), outputs(gained, unseen, False)
+    assert len(before) == 7
+    for m, b, a in zip(means, before, after):
+        torch.testing.assert_close(a, m + 1.3 * (b - m), rtol=1e-4, atol=1e-5)
+        assert (a - b).abs().max() > 1e-3
+    for b, a in zip(main_before, main_after):
+        torch.testing.assert_close(a, b)
+
+
 if __name__ == "__main__":
     test_gain_moves_every_head_from_its_mean()
     test_gain_one_changes_nothing()
+    test_upscaled_gain_moves_only_the_upscaled_path()
     print("ok")
