@@ -28,8 +28,8 @@
 # 5h. y9's style path trained alone without the temporal and upscaled terms for 250 iterations
 # (z9, to 50,500): the main style path, y9's becoming the one for frames scaled up; 6. export of
 # both paths; 5i. z9's recipe again at structure weight 50 and identity weight 1 (z14), averaged
-# with z9 and given a kernel gain of 1.15 (calibrate.py; y9's upscaled path too), export of the model and of the Rust
-# parity fixture; 7. the judge's numbers on the held-out
+# with z9 and given a kernel gain of 1.15 (calibrate.py; y9's upscaled path too), export of the
+# model and of the Rust parity fixture; 7. the judge's numbers on the held-out
 # split (../shared/judge). Each phase resumes the checkpoint of the one before
 # (an interrupted run resumes where it stopped). Four styles per batch of eight throughout.
 # Data: ../shared/data beside the checkout (override with DATA=...). Trains on CUDA when PyTorch

@@ -19,20 +19,20 @@ def styles(n, seed):
     return (torch.rand(n, 3, 32, 32, generator=torch.Generator().manual_seed(seed)) * 255).to(torch.uint8)
 
 
-def head_outputs(net, style):
+def head_outputs(net, style, upscaled=False):
     found = []
-    hooks = [h.register_forward_hook(lambda m, i, o: found.append(o.flatten(1))) for h in heads(net)]
-    net.encode_style(style.float() / 255)
+    hooks = [h.register_forward_hook(lambda m, i, o: found.append(o.flatten(1))) for h in heads(net, upscaled)]
+    net.encode_style(style.float() / 255, upscaled=upscaled)
     for h in hooks:
         h.remove()
     return found
 
 
-def random_net():
+def random_net(cfg=TINY):
     torch.manual_seed(0)
-    net = DINNet(TINY).eval()
+    net = DINNet(cfg).eval()
     with torch.no_grad():  # heads that read the style (some start at zero)
-        for h in heads(net):
+        for h in heads(net) + (heads(net, upscaled=True) if cfg.upscaled_style_path else []):
             h.weight.normal_(std=0.3)
     return net
 
@@ -61,27 +61,14 @@ def test_gain_one_changes_nothing():
 
 
 def test_upscaled_gain_moves_only_the_upscaled_path():
-    torch.manual_seed(0)
-    net = DINNet(replace(TINY, upscaled_style_path=True)).eval()
-    with torch.no_grad():
-        for h in heads(net) + heads(net, upscaled=True):
-            h.weight.normal_(std=0.3)
+    net = random_net(replace(TINY, upscaled_style_path=True))
     fitted, unseen = styles(6, 1), styles(2, 2)
     gained = copy.deepcopy(net)
-
-    def outputs(n, style, upscaled):
-        found = []
-        hooks = [h.register_forward_hook(lambda m, i, o: found.append(o.flatten(1))) for h in heads(n, upscaled)]
-        n.encode_style(style.float() / 255, upscaled=upscaled)
-        for h in hooks:
-            h.remove()
-        return found
-
     with torch.no_grad():
         apply_gain(gained, fitted, 1.3, upscaled=True)
-        means = [torch.cat(o).mean(0) for o in zip(*(outputs(net, fitted[i:i + 1], True) for i in range(6)))]
-        before, after = outputs(net, unseen, True), outputs(gained, unseen, True)
-        main_before, main_after = outputs(net, unseen, False), outputs(gained, unseen, False)
+        means = [torch.cat(o).mean(0) for o in zip(*(head_outputs(net, fitted[i:i + 1], True) for i in range(6)))]
+        before, after = head_outputs(net, unseen, True), head_outputs(gained, unseen, True)
+        main_before, main_after = head_outputs(net, unseen), head_outputs(gained, unseen)
     assert len(before) == 7
     for m, b, a in zip(means, before, after):
         torch.testing.assert_close(a, m + 1.3 * (b - m), rtol=1e-4, atol=1e-5)
