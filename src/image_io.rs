@@ -160,6 +160,28 @@ pub fn resample_rgb(img: &RgbImage, (w, h): (u32, u32)) -> RgbImage {
     resampled.unwrap_or_else(|| resize_to(img, (w, h)))
 }
 
+/// [`resample_rgb`]'s Catmull-Rom filter for one plane of floats (`w * h`, row-major), without
+/// rounding: the painter's low-pass of a frame's luma.
+pub fn resample_plane(plane: &[f32], (sw, sh): (u32, u32), (w, h): (u32, u32)) -> Vec<f32> {
+    use fast_image_resize::images::{TypedImage, TypedImageRef};
+    use fast_image_resize::pixels::F32;
+    use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+    if (sw, sh) == (w, h) {
+        return plane.to_vec();
+    }
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
+    let src: Vec<F32> = plane.iter().map(|&v| F32::new(v)).collect();
+    let mut dst = TypedImage::<F32>::new(w, h);
+    let resampled = TypedImageRef::new(sw, sh, &src)
+        .ok()
+        .and_then(|src| Resizer::new().resize_typed(&src, &mut dst, &options).ok());
+    match resampled {
+        Some(()) => dst.pixels().iter().map(|p| p.0).collect(),
+        // Only an empty plane fails there: nothing to resample, so the nearest value (or 0).
+        None => vec![plane.first().copied().unwrap_or(0.0); w as usize * h as usize],
+    }
+}
+
 /// `[1, 3, H, W]` f32 tensor in [0, 1] from RGB pixels, in one pass.
 pub fn to_tensor(img: &RgbImage, device: &Device) -> Result<Tensor> {
     let (w, h) = (img.width() as usize, img.height() as usize);

@@ -54,3 +54,8 @@ pub const DEFAULT_STYLE_SIZE: u32 = 256;
 /// picture, as a painting's own strokes are when it is seen at the picture's size (the held-out
 /// judge at 512 px: style loss 1.41 at 288 against 1.84 at full size, `models/README.md`).
 pub const DEFAULT_PROCESSING_SIZE: u32 = 288;
+
+/// Default share of a frame's fine detail put back after painting at the processing size and
+/// scaling up (`PaintSettings::detail`): half, which on sharp 512 px pairs lowers the judge's
+/// style loss and raises SSIM and on smooth ones costs little style (`models/README.md`).
+pub const DEFAULT_DETAIL: f64 = 0.5;

@@ -1,12 +1,16 @@
 //! The processing size: frames larger than it are painted at it and scaled back (the strokes
 //! keep their size relative to the picture, with the upscaled style path's kernels when the model
-//! has one), smaller ones are painted as they are.
+//! has one), smaller ones are painted as they are; the detail the scale-down removed can be put
+//! back on the painting.
 
 use std::sync::Arc;
 
 use candle_core::Device;
 use dinstyle::frame::Packed;
-use dinstyle::{image_io, DinModel, PaintSettings, Painter, StyleKernels, DEFAULT_PROCESSING_SIZE};
+use dinstyle::{
+    image_io, DinModel, PaintSettings, Painter, StyleKernels, DEFAULT_DETAIL,
+    DEFAULT_PROCESSING_SIZE,
+};
 use image::RgbImage;
 
 fn picture(w: u32, h: u32) -> RgbImage {
@@ -53,7 +57,11 @@ fn mean_difference(a: &RgbImage, b: &RgbImage) -> f64 {
 #[test]
 fn larger_frames_are_painted_at_the_processing_size_by_default() {
     let (mut painter, mut upscaled) = painters();
-    let default = PaintSettings::default();
+    // Without the photo's detail put back (see `detail_comes_back_after_the_scale_up`).
+    let default = PaintSettings {
+        detail: 0.0,
+        ..PaintSettings::default()
+    };
     let full_size = PaintSettings {
         processing_size: 0,
         ..PaintSettings::default()
@@ -76,5 +84,56 @@ fn larger_frames_are_painted_at_the_processing_size_by_default() {
     assert_eq!(
         paint(&mut painter, &default, &small_frame),
         paint(&mut painter, &full_size, &small_frame)
+    );
+}
+
+/// Luma minus the luma of the picture shrunk 2x and scaled back: its fine detail.
+fn fine_detail(img: &RgbImage) -> Vec<f32> {
+    let (w, h) = img.dimensions();
+    let blurred = image_io::resample_rgb(&image_io::resample_rgb(img, (w / 2, h / 2)), (w, h));
+    let luma = |p: &image::Rgb<u8>| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32;
+    (img.pixels().zip(blurred.pixels()))
+        .map(|(a, b)| luma(a) - luma(b))
+        .collect()
+}
+
+#[test]
+fn detail_comes_back_after_the_scale_up() {
+    let (mut painter, _) = painters();
+    assert_eq!(PaintSettings::default().detail, DEFAULT_DETAIL);
+    // Sharp stripes two pixels wide: painted at half the size they are lost, and only the
+    // detail add-back brings them back.
+    let sharp = RgbImage::from_fn(320, 240, |x, y| {
+        let v = if (x / 2 + y / 8) % 2 == 0 { 200 } else { 50 };
+        image::Rgb([v, v / 2 + 60, 255 - v])
+    });
+    let photo_detail = fine_detail(&sharp);
+    let miss = |amount: f64, painter: &mut Painter| {
+        let settings = PaintSettings {
+            processing_size: 120,
+            detail: amount,
+            ..PaintSettings::default()
+        };
+        let painted = fine_detail(&paint(painter, &settings, &sharp));
+        let sum: f32 = (painted.iter().zip(&photo_detail))
+            .map(|(a, b)| (a - b).abs())
+            .sum();
+        sum / painted.len() as f32
+    };
+    let (none, half, all) = (
+        miss(0.0, &mut painter),
+        miss(0.5, &mut painter),
+        miss(1.0, &mut painter),
+    );
+    assert!(half < 0.9 * none && all < 0.9 * half, "{none} {half} {all}");
+    // Frames painted at their own size keep all their detail already: nothing is added.
+    let small = picture(100, 80);
+    let with = |detail| PaintSettings {
+        detail,
+        ..PaintSettings::default()
+    };
+    assert_eq!(
+        paint(&mut painter, &with(1.0), &small),
+        paint(&mut painter, &with(0.0), &small)
     );
 }

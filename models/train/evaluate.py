@@ -11,6 +11,7 @@ photo itself and Reinhard et al. (2001) colour transfer. Beside the judge's numb
     python evaluate.py --ckpt runs/din.ckpt ../din-mobile.safetensors --out /tmp/judged
     python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --styles 10 --photos 20
     python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --processing-size 0  # full size
+    python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --detail 0  # no detail put back
 
 The judge's network measures only: it is never a training loss. `--training-loss` adds the
 training's own VGG-16 numbers, which a model trained against them can match without painting.
@@ -80,8 +81,9 @@ def save_png(t, path):
 class HeldOut:
     """The held-out photos and styles as centre squares, also written where the judge reads them."""
 
-    def __init__(self, root, out, n_photos, n_styles, size, style_size, processing_size=0):
+    def __init__(self, root, out, n_photos, n_styles, size, style_size, processing_size=0, detail=0.0):
         self.processing_size = processing_size  # paint larger photos at this side (0: never)
+        self.detail = detail  # share of the photo's fine luma put back after scaling up
         _, content_val, _, style_val = splits(root)
         self.photo_paths, self.style_paths = content_val[:n_photos], style_val[:n_styles]
         sq = lambda p, s: data.to_uint8_tensor(data.center_square(data.load_rgb(p), s))[None].float() / 255
@@ -190,6 +192,20 @@ def resize(x, side):
     return F.interpolate(x, size=(side, side), mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
 
 
+def with_detail(painted, photo, small, amount):
+    """dinstyle's detail add-back: `amount` of the photo's luma minus the luma of its scaled-down
+    copy scaled back, added to R, G and B alike."""
+    if not amount:
+        return painted
+    low = resize_free(luma(small), photo.shape[-1])
+    return (painted + amount * (luma(photo) - low)).clamp(0, 1)
+
+
+def resize_free(x, side):
+    """resize() without clamping: the low-pass of a plane, as dinstyle resamples it in floats."""
+    return F.interpolate(x, size=(side, side), mode="bicubic", antialias=True, align_corners=False)
+
+
 def paint_one(net, held, ci, si, alpha):
     key = (id(net), si, ci if alpha != 1 else None, alpha, held.scaled)
     if key not in _kernel_cache:
@@ -202,8 +218,9 @@ def paint_one(net, held, ci, si, alpha):
         _kernel_cache[key] = k
     photo = held.photos[ci]
     if held.scaled:
-        painted = net.stylize(resize(photo, held.processing_size), _kernel_cache[key]).clamp(0, 1)
-        return resize(painted, photo.shape[-1])
+        small = resize(photo, held.processing_size)
+        painted = resize(net.stylize(small, _kernel_cache[key]).clamp(0, 1), photo.shape[-1])
+        return with_detail(painted, photo, small, held.detail)
     return net.stylize(photo, _kernel_cache[key]).clamp(0, 1)
 
 
@@ -219,6 +236,9 @@ def main():
     ap.add_argument("--processing-size", type=int, default=288,
                     help="paint larger photos at this side and scale back, as dinstyle (default: %(default)s, "
                          "dinstyle's); 0: at --size")
+    ap.add_argument("--detail", type=float, default=0.5,
+                    help="share of the photo's fine detail put back after scaling up, as dinstyle's "
+                         "--detail (default: %(default)s, dinstyle's)")
     ap.add_argument("--styles", type=int, default=20, help="held-out styles to use (default: %(default)s)")
     ap.add_argument("--photos", type=int, default=40, help="held-out photos to use (default: %(default)s)")
     ap.add_argument("--alphas", default="1", help="comma-separated style strengths (default: %(default)s)")
@@ -229,8 +249,10 @@ def main():
     args = ap.parse_args()
     torch.set_grad_enabled(False)
     torch.set_num_threads(args.threads)
-    held = HeldOut(args.data, args.out, args.photos, args.styles, args.size, args.style_size, args.processing_size)
-    tag = f"{args.size}px-{args.styles}x{args.photos}" + (f"-p{args.processing_size}" if held.scaled else "")
+    held = HeldOut(args.data, args.out, args.photos, args.styles, args.size, args.style_size, args.processing_size,
+                   args.detail)
+    tag = f"{args.size}px-{args.styles}x{args.photos}" + (
+        f"-p{args.processing_size}-d{args.detail:g}" if held.scaled else "")
 
     systems = {"photo": lambda ci, si: held.photos[ci],
                "reinhard": lambda ci, si: torch.from_numpy(reinhard(to_hwc(held.photos[ci]), to_hwc(
@@ -257,6 +279,7 @@ def main():
         print(f"{name:<40}" + "  ".join(f"{k}={v:.4f}" for k, v in table[name].items()), flush=True)
     result = {"pairs": args.styles * args.photos, "size": args.size, "style_size": args.style_size,
               "processing_size": args.processing_size if held.scaled else 0,
+              "detail": args.detail if held.scaled else 0,
               "systems": table}
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")

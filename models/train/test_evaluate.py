@@ -5,7 +5,8 @@
 
 import torch
 
-from evaluate import layout_change
+from evaluate import layout_change, resize, with_detail
+from losses import luma
 
 
 def photo(seed=0, side=64):
@@ -30,6 +31,21 @@ def test_a_blotch_raises_it():
     blotched = x.clone()
     blotched[..., 8:40, 16:48] = 0.1  # a dark blob over a flat region
     assert layout_change(blotched, x) > 0.01
+
+
+
+def test_full_detail_gives_back_the_photos_light():
+    # stripes two pixels wide vanish at half the size; painting = the blurred photo itself
+    x = torch.zeros(1, 3, 64, 64)
+    x[..., :, 0::4] = x[..., :, 1::4] = 0.8
+    x = x + 0.1
+    small = resize(x, 32)
+    blurred = resize(small, 64)
+    sharp = with_detail(blurred, x, small, 1.0)
+    half = with_detail(blurred, x, small, 0.5)
+    err = lambda t: (luma(t) - luma(x)).abs().mean().item()
+    assert err(blurred) > 0.2 and err(sharp) < 0.02 < err(half) < err(blurred)
+    assert with_detail(blurred, x, small, 0) is blurred
 
 
 if __name__ == "__main__":

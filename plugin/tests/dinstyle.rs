@@ -60,6 +60,21 @@ fn processing_size_scales_back_to_the_frame() {
 }
 
 #[test]
+fn detail_changes_while_playing() {
+    let s = styles();
+    let mut h = harness(&s.blue, VideoFormat::Rgbx, 160, 90);
+    let element = h.element().unwrap();
+    assert_eq!(element.property::<f64>("detail"), dinstyle::DEFAULT_DETAIL);
+    element.set_property("processing-size", 32u32);
+    element.set_property("detail", 0.0f64);
+    let input = frame(VideoFormat::Rgbx, 160, 90);
+    let soft = bytes(&h.push_and_pull(input.clone()).unwrap());
+    h.element().unwrap().set_property("detail", 1.0f64);
+    let sharp = bytes(&h.push_and_pull(input.clone()).unwrap());
+    assert!(mean_abs_diff(&soft, &sharp) > 0.5, "detail changed nothing");
+}
+
+#[test]
 fn alpha_changes_while_playing() {
     let s = styles();
     let mut h = harness(&s.blue, VideoFormat::Rgbx, 48, 32);

@@ -35,6 +35,11 @@ pub struct ImageArgs {
     /// (finer strokes).
     #[arg(long, default_value_t = dinstyle::DEFAULT_PROCESSING_SIZE, value_name = "PIXELS")]
     processing_size: u32,
+    /// Share of the photo's fine detail, lost when it is painted at --processing-size, put
+    /// back on the painting's light after scaling up (0: softer, 1: all of it).
+    #[arg(long, default_value_t = dinstyle::DEFAULT_DETAIL, value_name = "D",
+          value_parser = unit_interval)]
+    detail: f64,
     #[command(flatten)]
     engine: super::EngineArgs,
     /// Print only errors.
@@ -130,6 +135,7 @@ fn stylize_file(
         alpha: controls.alpha,
         preserve_colour: controls.preserve_colour,
         processing_size: args.processing_size,
+        detail: args.detail,
         ..PaintSettings::default()
     };
     for event in painter.begin_frame(&settings, size) {

@@ -4,11 +4,12 @@
 //! Per frame, in order: [`Painter::begin_frame`] swaps in styles that finished loading in the
 //! background, moves cross-fades and the shown strength on by one frame and loads the mask at
 //! the frame's size; [`Painter::paint`] scales the frame to the processing size, mixes the style
-//! with the frame's own kernels (`alpha`), stylizes with stability, paints the mask's second
-//! style, blends by the mask and keeps the frame's colours, all on one packed frame type
-//! ([`Packed`]).
+//! with the frame's own kernels (`alpha`), stylizes with stability, scales back and puts the
+//! frame's fine detail back (`detail`), paints the mask's second style, blends by the mask and
+//! keeps the frame's colours, all on one packed frame type ([`Packed`]).
 
 mod mask;
+mod scale;
 mod slot;
 
 use std::mem::take;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use image::RgbImage;
 
 use mask::MaskSlot;
+use scale::WorkFrame;
 pub use slot::load_style;
 use slot::{with_strength, Kernels, Pending, Slot};
 
@@ -41,6 +43,9 @@ pub struct PaintSettings {
     /// Stylize at this shorter side and scale back (frames already smaller are painted as they
     /// are); 0: the frame's own size, with finer strokes.
     pub processing_size: u32,
+    /// How much of the frame's fine detail, lost when it is scaled down to the processing
+    /// size, is put back on the painting's light after the scale-up: 0 none (softer), 1 all.
+    pub detail: f64,
     /// Frames over which style, mask-style and alpha changes cross-fade; 0: at once.
     pub transition_frames: u32,
     /// Weight of past frames in the moving average of the normalisation statistics.
@@ -53,6 +58,7 @@ impl Default for PaintSettings {
             alpha: 1.0,
             preserve_colour: false,
             processing_size: crate::DEFAULT_PROCESSING_SIZE,
+            detail: crate::DEFAULT_DETAIL,
             transition_frames: 0,
             stability: 0.0,
         }
@@ -320,26 +326,14 @@ impl Painter {
             ..
         } = self;
         let alpha = shown_alpha.unwrap_or(settings.alpha);
-        let processing = settings.processing_size;
-        let scaled = processing > 0 && w.min(h) as u32 > processing;
         // The frame as an image at the processing size: made at most once, and only when the
         // own kernels (alpha < 1) or a path other than the direct one need it.
-        let work_cell = std::cell::OnceCell::new();
-        let work = || {
-            work_cell.get_or_init(|| {
-                let rgb = input.to_rgb();
-                match scaled {
-                    true => image_io::resample_rgb(
-                        &rgb,
-                        image_io::short_side_dims(rgb.dimensions(), processing),
-                    ),
-                    false => rgb,
-                }
-            })
-        };
+        let work = WorkFrame::new(input, settings.processing_size);
+        let scaled = work.scaled();
+        let detail = settings.detail as f32;
         let own = match alpha < 1.0 {
             true => {
-                let own = image_io::fit_style(work(), OWN_STYLE_SIZE);
+                let own = image_io::fit_style(work.rgb(), OWN_STYLE_SIZE);
                 let own = image_io::to_tensor(&own, model.device())?;
                 Some(model.encode_style_for(&own, scaled)?)
             }
@@ -350,7 +344,7 @@ impl Painter {
             return Err(Error::InvalidArgument("no style".into()));
         };
         let style = with_strength(style, own.as_ref(), alpha, scaled, engine)?;
-        paint_with(engine, workspace, &style, input, &mut output, scaled, &work)?;
+        paint_with(engine, workspace, &style, &work, &mut output, detail)?;
         let mask = mask.scaled();
         if let Some(mask) = mask.filter(|m| m.len() == w * h) {
             let base = match second.shown(engine)? {
@@ -361,7 +355,7 @@ impl Painter {
                         ..output.view_mut()
                     };
                     let k = with_strength(k, own.as_ref(), alpha, scaled, engine)?;
-                    paint_with(engine, workspace, &k, input, &mut other, scaled, &work)?;
+                    paint_with(engine, workspace, &k, &work, &mut other, detail)?;
                     Packed {
                         data: &scratch[..],
                         ..input
@@ -434,24 +428,26 @@ impl Painter {
     }
 }
 
-/// Paints `input` with `kernels` into `output`: straight from frame to frame, or through `work`
-/// (the frame at the processing size) and scaled back.
-fn paint_with<'w>(
+/// Paints `frame` with `kernels` into `output`: straight from frame to frame, or at the
+/// processing size, scaled back and given `detail` of the frame's fine detail.
+fn paint_with(
     engine: &dyn Engine,
     workspace: &mut Workspace,
     kernels: &Kernels,
-    input: Packed<&[u8]>,
+    frame: &WorkFrame,
     output: &mut Packed<&mut [u8]>,
-    scaled: bool,
-    work: &dyn Fn() -> &'w RgbImage,
+    detail: f32,
 ) -> Result<()> {
-    let size = input.size();
-    let prepared = kernels.prepared_for(scaled);
-    if !scaled {
-        let (src, dst) = (FrameIn::Packed(input), FrameOut::Packed(output.view_mut()));
+    let size = frame.input.size();
+    let prepared = kernels.prepared_for(frame.scaled());
+    if !frame.scaled() {
+        let (src, dst) = (
+            FrameIn::Packed(frame.input),
+            FrameOut::Packed(output.view_mut()),
+        );
         return engine.paint(src, dst, size, prepared, workspace);
     }
-    let work = work();
+    let work = frame.rgb();
     let mut painted = RgbImage::new(work.width(), work.height());
     let src = Packed::rgb(work);
     let work_size = src.size();
@@ -459,5 +455,6 @@ fn paint_with<'w>(
     engine.paint(FrameIn::Packed(src), dst, work_size, prepared, workspace)?;
     let painted = image_io::resample_rgb(&painted, (size.0 as u32, size.1 as u32));
     output.write_rgb(&painted);
+    frame.add_detail(output, detail);
     Ok(())
 }

@@ -32,6 +32,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 const DEFAULT_ALPHA: f64 = 1.0;
 const DEFAULT_DEVICE: &str = "auto";
 const DEFAULT_PROCESSING_SIZE: u32 = dinstyle::DEFAULT_PROCESSING_SIZE;
+const DEFAULT_DETAIL: f64 = dinstyle::DEFAULT_DETAIL;
 const DEFAULT_STYLE_SIZE: u32 = dinstyle::DEFAULT_STYLE_SIZE;
 const DEFAULT_TRANSITION_FRAMES: u32 = 0;
 const DEFAULT_STABILITY: f64 = 0.0;
@@ -51,6 +52,7 @@ struct Settings {
     model: Option<String>,
     device: String,
     processing_size: u32,
+    detail: f64,
     style_size: u32,
     /// Extra time spent on every frame (tests of QoS and latency).
     #[cfg(feature = "test-hooks")]
@@ -72,6 +74,7 @@ impl Default for Settings {
             model: None,
             device: DEFAULT_DEVICE.into(),
             processing_size: DEFAULT_PROCESSING_SIZE,
+            detail: DEFAULT_DETAIL,
             style_size: DEFAULT_STYLE_SIZE,
             #[cfg(feature = "test-hooks")]
             frame_delay: Duration::ZERO,
@@ -105,6 +108,7 @@ impl Settings {
             alpha: self.alpha,
             preserve_colour: self.preserve_colour,
             processing_size: self.processing_size,
+            detail: self.detail,
             transition_frames: self.transition_frames,
             stability: self.stability,
         }
@@ -313,6 +317,14 @@ impl ObjectImpl for DinStyle {
                     .default_value(DEFAULT_PROCESSING_SIZE)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecDouble::builder("detail")
+                    .nick("Detail")
+                    .blurb("Share of the frame's fine detail, lost when it is painted at processing-size, put back on the painting's light after scaling up (0 = softer, 1 = all of it; frames painted at their own size have all their detail)")
+                    .minimum(0.0)
+                    .maximum(1.0)
+                    .default_value(DEFAULT_DETAIL)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecUInt::builder("style-size")
                     .nick("Style size")
                     .blurb("Shorter side the style image is scaled to before encoding: smaller gives bigger strokes")
@@ -363,6 +375,7 @@ impl ObjectImpl for DinStyle {
                     .unwrap_or_else(|| DEFAULT_DEVICE.into())
             }
             "processing-size" => s.processing_size = value.get().unwrap_or(DEFAULT_PROCESSING_SIZE),
+            "detail" => s.detail = value.get().unwrap_or(DEFAULT_DETAIL),
             "style-size" => s.style_size = value.get().unwrap_or(DEFAULT_STYLE_SIZE),
             #[cfg(feature = "test-hooks")]
             "test-frame-delay" => {
@@ -386,6 +399,7 @@ impl ObjectImpl for DinStyle {
             "model" => s.model.to_value(),
             "device" => s.device.to_value(),
             "processing-size" => s.processing_size.to_value(),
+            "detail" => s.detail.to_value(),
             "style-size" => s.style_size.to_value(),
             #[cfg(feature = "test-hooks")]
             "test-frame-delay" => (s.frame_delay.as_millis() as u32).to_value(),

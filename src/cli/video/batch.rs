@@ -128,6 +128,7 @@ fn stand_in(args: &VideoArgs) -> super::Paint {
         controls: args.controls.clone(),
         stability: args.stability,
         size: args.size,
+        detail: args.detail,
         style_size: args.engine.style_size,
     }
 }

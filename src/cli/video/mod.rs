@@ -49,6 +49,11 @@ pub struct VideoArgs {
     /// faster; 0: at the video's own size (finer strokes).
     #[arg(long, default_value_t = dinstyle::DEFAULT_PROCESSING_SIZE, value_name = "PIXELS")]
     size: u32,
+    /// Share of the frames' fine detail, lost when they are painted at --size, put back on the
+    /// painting's light after scaling up (0: softer, 1: all of it).
+    #[arg(long, default_value_t = dinstyle::DEFAULT_DETAIL, value_name = "D",
+          value_parser = crate::image::unit_interval)]
+    detail: f64,
     #[command(flatten)]
     engine: super::EngineArgs,
     #[command(flatten)]
@@ -73,6 +78,7 @@ pub struct Paint {
     pub controls: StyleControls,
     pub stability: f64,
     pub size: u32,
+    pub detail: f64,
     pub style_size: u32,
 }
 
@@ -84,6 +90,7 @@ impl VideoArgs {
             controls: self.controls.clone(),
             stability: self.stability,
             size: self.size,
+            detail: self.detail,
             style_size: self.engine.style_size,
         })
     }

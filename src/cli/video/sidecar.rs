@@ -51,13 +51,14 @@ impl Fingerprint {
         };
         let settings = format!(
             "dinstyle {}; model {model}; style {}; alpha {}; preserve-colour {}; mask {mask}; \
-             mask-style {mask_style}; stability {}; size {}; style-size {}; container {}",
+             mask-style {mask_style}; stability {}; size {}; detail {}; style-size {}; container {}",
             env!("CARGO_PKG_VERSION"),
             spec_text(&paint.style)?,
             c.alpha,
             c.preserve_colour,
             paint.stability,
             paint.size,
+            paint.detail,
             paint.style_size,
             output
                 .extension()
@@ -166,6 +167,7 @@ mod tests {
             controls: StyleControls::default(),
             stability: 0.0,
             size: 0,
+            detail: 0.5,
             style_size: 256,
         }
     }
@@ -195,6 +197,16 @@ mod tests {
                 &output,
                 &Paint {
                     size: 360,
+                    ..p.clone()
+                },
+                "model-a",
+            )
+            .unwrap(),
+            Fingerprint::of(
+                &input,
+                &output,
+                &Paint {
+                    detail: 1.0,
                     ..p.clone()
                 },
                 "model-a",

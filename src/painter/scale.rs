@@ -1,0 +1,196 @@
+//! Painting at the processing size: the frame scaled down once, painted there, scaled back, and
+//! the photo's fine detail that the scale-down removed put back on the painting.
+//!
+//! Scaling a painting up 1.5-2x blurs it, and on sharp frames the blur costs both style (the
+//! painting's fine texture) and structure. Adding back `detail * (Y - Y_low)`, the frame's luma
+//! minus the luma of its own scaled-down-and-back copy, restores the photo's edges at full
+//! resolution while the painting keeps its colours and strokes (`models/README.md`: on native
+//! 512 px pairs, half the detail lowers the judge's style loss 1.87 -> 1.66 and raises SSIM
+//! 0.40 -> 0.47).
+
+use std::cell::OnceCell;
+
+use image::RgbImage;
+use rayon::prelude::*;
+
+use crate::frame::Packed;
+use crate::image_io;
+
+/// BT.601 luma weights (as `evaluate.py`'s detail add-back).
+const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
+
+fn luma(px: &[u8], rgb: [usize; 3]) -> f32 {
+    LUMA[0] * px[rgb[0]] as f32 + LUMA[1] * px[rgb[1]] as f32 + LUMA[2] * px[rgb[2]] as f32
+}
+
+/// The frame as the network sees it: scaled down to the processing size when `processing` is
+/// set, made on first use and at most once per frame.
+pub(super) struct WorkFrame<'a> {
+    pub input: Packed<&'a [u8]>,
+    /// The shorter side frames are painted at before being scaled back; `None`: as they are.
+    processing: Option<u32>,
+    rgb: OnceCell<RgbImage>,
+    low_luma: OnceCell<Vec<f32>>,
+}
+
+impl<'a> WorkFrame<'a> {
+    /// `input` painted at `processing_size` when its shorter side is larger (0: never).
+    pub fn new(input: Packed<&'a [u8]>, processing_size: u32) -> Self {
+        let (w, h) = input.size();
+        let scaled = processing_size > 0 && w.min(h) as u32 > processing_size;
+        Self {
+            input,
+            processing: scaled.then_some(processing_size),
+            rgb: OnceCell::new(),
+            low_luma: OnceCell::new(),
+        }
+    }
+
+    /// The frame is painted at the processing size and scaled back.
+    pub fn scaled(&self) -> bool {
+        self.processing.is_some()
+    }
+
+    /// The frame at the size it is painted at, as RGB.
+    pub fn rgb(&self) -> &RgbImage {
+        self.rgb.get_or_init(|| {
+            let rgb = self.input.to_rgb();
+            match self.processing {
+                Some(side) => {
+                    image_io::resample_rgb(&rgb, image_io::short_side_dims(rgb.dimensions(), side))
+                }
+                None => rgb,
+            }
+        })
+    }
+
+    /// The luma of the scaled-down frame, resampled back to the frame's size (row-major): the
+    /// frame without the detail the scale-down removed.
+    fn low_luma(&self) -> &[f32] {
+        self.low_luma.get_or_init(|| {
+            let small = self.rgb();
+            let luma_small: Vec<f32> = (small.as_raw().par_chunks_exact(3))
+                .map(|p| luma(p, [0, 1, 2]))
+                .collect();
+            let (w, h) = self.input.size();
+            image_io::resample_plane(&luma_small, small.dimensions(), (w as u32, h as u32))
+        })
+    }
+
+    /// Adds `amount` of the frame's fine luma detail to `painted` (the frame's size and layout)
+    /// on R, G and B alike, so the painting's colours stay and only its light gains the edges.
+    pub fn add_detail(&self, painted: &mut Packed<&mut [u8]>, amount: f32) {
+        if amount <= 0.0 || !self.scaled() {
+            return;
+        }
+        let low = self.low_luma();
+        let input = self.input;
+        let (w, layout) = (input.width, input.layout);
+        let (bpp, rgb) = (layout.bytes_per_pixel, layout.rgb);
+        let row = w * bpp;
+        input
+            .data
+            .par_chunks(input.stride)
+            .zip(painted.data.par_chunks_mut(painted.stride))
+            .zip(low.par_chunks(w))
+            .take(input.height)
+            .for_each(|((src, dst), low)| {
+                let pixels = src[..row]
+                    .chunks_exact(bpp)
+                    .zip(dst[..row].chunks_exact_mut(bpp));
+                for ((s, d), &l) in pixels.zip(low) {
+                    // + 0.5 then a saturating cast: rounded and clamped to 0..255 in one step
+                    let add = amount * (luma(s, rgb) - l) + 0.5;
+                    for ch in rgb {
+                        d[ch] = (d[ch] as f32 + add) as u8;
+                    }
+                }
+            });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checker(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| match (x + y) % 2 {
+            0 => image::Rgb([200, 180, 160]),
+            _ => image::Rgb([40, 60, 80]),
+        })
+    }
+
+    #[test]
+    fn full_detail_brings_back_what_the_scale_down_removed() {
+        // A checkerboard scaled down to half is flat grey: its detail is all in Y - Y_low.
+        let photo = checker(16, 12);
+        let frame = WorkFrame::new(Packed::rgb(&photo), 6);
+        assert!(frame.scaled());
+        let blurred = image_io::resample_rgb(frame.rgb(), photo.dimensions());
+        let mut out = blurred.clone();
+        frame.add_detail(&mut Packed::rgb_mut(&mut out), 1.0);
+        let lum = |img: &RgbImage, x, y| luma(&img.get_pixel(x, y).0, [0, 1, 2]);
+        for (x, y) in [(3, 3), (4, 3), (8, 7), (10, 5)] {
+            let (want, blur, got) = (lum(&photo, x, y), lum(&blurred, x, y), lum(&out, x, y));
+            assert!((got - want).abs() < 4.0, "({x},{y}): {got} vs photo {want}");
+            assert!(
+                (blur - want).abs() > 40.0,
+                "the blurred copy kept the detail"
+            );
+        }
+    }
+
+    #[test]
+    fn no_detail_without_scaling_or_amount() {
+        let photo = checker(8, 8);
+        let painted = RgbImage::from_pixel(8, 8, image::Rgb([10, 20, 30]));
+        for (processing, amount) in [(0, 1.0), (8, 1.0), (4, 0.0)] {
+            let frame = WorkFrame::new(Packed::rgb(&photo), processing);
+            let mut out = painted.clone();
+            frame.add_detail(&mut Packed::rgb_mut(&mut out), amount);
+            assert_eq!(out, painted, "processing {processing}, amount {amount}");
+        }
+    }
+
+    #[test]
+    fn detail_moves_light_not_colour_and_keeps_other_bytes() {
+        // BGRx with padding: the x byte and the padding stay; R, G and B move by the same step.
+        let layout = crate::frame::PixelLayout {
+            rgb: [2, 1, 0],
+            bytes_per_pixel: 4,
+        };
+        let (w, h, stride) = (8usize, 8usize, 36usize);
+        let photo = checker(w as u32, h as u32);
+        let mut src = vec![0u8; stride * h];
+        let mut dst = vec![7u8; stride * h];
+        let mut input = Packed {
+            data: &mut src[..],
+            stride,
+            width: w,
+            height: h,
+            layout,
+        };
+        input.write_rgb(&photo);
+        let mut output = Packed {
+            data: &mut dst[..],
+            ..input
+        };
+        output.write_rgb(&RgbImage::from_pixel(8, 8, image::Rgb([100, 120, 140])));
+        let frame = WorkFrame::new(input.view(), 4);
+        frame.add_detail(&mut output, 0.5);
+        let painted = output.view().to_rgb();
+        for p in painted.pixels() {
+            let [r, g, b] = p.0.map(i32::from);
+            assert!(
+                (g - r - 20).abs() <= 1 && (b - g - 20).abs() <= 1,
+                "{:?}",
+                p.0
+            );
+        }
+        assert_ne!(painted.get_pixel(0, 0), painted.get_pixel(1, 0));
+        for y in 0..h {
+            assert_eq!(dst[y * stride + 3], 7, "x byte");
+            assert_eq!(&dst[y * stride + 32..][..4], &[7; 4], "padding");
+        }
+    }
+}
