@@ -141,6 +141,19 @@ mod tests {
     }
 
     #[test]
+    fn odd_and_tiny_frames() {
+        for (w, h, processing) in [(2, 3, 1), (7, 5, 2), (17, 2, 1), (3, 40, 2), (9, 9, 8)] {
+            let photo = checker(w, h);
+            let frame = WorkFrame::new(Packed::rgb(&photo), processing);
+            assert!(frame.scaled());
+            assert_eq!(frame.rgb().width().min(frame.rgb().height()), processing);
+            let mut out = image_io::resample_rgb(frame.rgb(), (w, h));
+            frame.add_detail(&mut Packed::rgb_mut(&mut out), 1.0);
+            assert_eq!(out.dimensions(), (w, h));
+        }
+    }
+
+    #[test]
     fn no_detail_without_scaling_or_amount() {
         let photo = checker(8, 8);
         let painted = RgbImage::from_pixel(8, 8, image::Rgb([10, 20, 30]));
