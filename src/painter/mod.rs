@@ -44,7 +44,8 @@ pub struct PaintSettings {
     /// are); 0: the frame's own size, with finer strokes.
     pub processing_size: u32,
     /// How much of the frame's fine detail, lost when it is scaled down to the processing
-    /// size, is put back on the painting's light after the scale-up: 0 none (softer), 1 all.
+    /// size, is put back on the painting's light after the scale-up: 0 none (softer), 1 all
+    /// (values outside 0..1 count as the nearer end).
     pub detail: f64,
     /// Frames over which style, mask-style and alpha changes cross-fade; 0: at once.
     pub transition_frames: u32,

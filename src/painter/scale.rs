@@ -77,12 +77,14 @@ impl<'a> WorkFrame<'a> {
         })
     }
 
-    /// Adds `amount` of the frame's fine luma detail to `painted` (the frame's size and layout)
-    /// on R, G and B alike, so the painting's colours stay and only its light gains the edges.
+    /// Adds `amount` (0 to 1; outside, the nearer end) of the frame's fine luma detail to
+    /// `painted` (the frame's size and layout) on R, G and B alike, so the painting's colours
+    /// stay and only its light gains the edges.
     pub fn add_detail(&self, painted: &mut Packed<&mut [u8]>, amount: f32) {
-        if amount <= 0.0 || !self.scaled() {
+        if amount.is_nan() || amount <= 0.0 || !self.scaled() {
             return;
         }
+        let amount = amount.min(1.0);
         let low = self.low_luma();
         let input = self.input;
         let (w, layout) = (input.width, input.layout);
@@ -157,7 +159,7 @@ mod tests {
     fn no_detail_without_scaling_or_amount() {
         let photo = checker(8, 8);
         let painted = RgbImage::from_pixel(8, 8, image::Rgb([10, 20, 30]));
-        for (processing, amount) in [(0, 1.0), (8, 1.0), (4, 0.0)] {
+        for (processing, amount) in [(0, 1.0), (8, 1.0), (4, 0.0), (4, -1.0), (4, f32::NAN)] {
             let frame = WorkFrame::new(Packed::rgb(&photo), processing);
             let mut out = painted.clone();
             frame.add_detail(&mut Packed::rgb_mut(&mut out), amount);
