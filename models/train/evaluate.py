@@ -187,9 +187,11 @@ def training_losses(net, held, alpha, loss_name):
 _kernel_cache = {}
 
 
-def resize(x, side):
-    """Bicubic, antialiased when shrinking (as dinstyle's Catmull-Rom resampling)."""
-    return F.interpolate(x, size=(side, side), mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
+def resize(x, side, clamp=True):
+    """Bicubic, antialiased when shrinking (as dinstyle's Catmull-Rom resampling); clamp=False for
+    a plane that dinstyle resamples in floats."""
+    x = F.interpolate(x, size=(side, side), mode="bicubic", antialias=True, align_corners=False)
+    return x.clamp(0, 1) if clamp else x
 
 
 def with_detail(painted, photo, small, amount):
@@ -197,13 +199,8 @@ def with_detail(painted, photo, small, amount):
     copy scaled back, added to R, G and B alike."""
     if not amount:
         return painted
-    low = resize_free(luma(small), photo.shape[-1])
+    low = resize(luma(small), photo.shape[-1], clamp=False)
     return (painted + amount * (luma(photo) - low)).clamp(0, 1)
-
-
-def resize_free(x, side):
-    """resize() without clamping: the low-pass of a plane, as dinstyle resamples it in floats."""
-    return F.interpolate(x, size=(side, side), mode="bicubic", antialias=True, align_corners=False)
 
 
 def paint_one(net, held, ci, si, alpha):

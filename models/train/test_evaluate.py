@@ -33,7 +33,6 @@ def test_a_blotch_raises_it():
     assert layout_change(blotched, x) > 0.01
 
 
-
 def test_full_detail_gives_back_the_photos_light():
     # stripes two pixels wide vanish at half the size; painting = the blurred photo itself
     x = torch.zeros(1, 3, 64, 64)

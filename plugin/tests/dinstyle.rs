@@ -69,7 +69,7 @@ fn detail_changes_while_playing() {
     element.set_property("detail", 0.0f64);
     let input = frame(VideoFormat::Rgbx, 160, 90);
     let soft = bytes(&h.push_and_pull(input.clone()).unwrap());
-    h.element().unwrap().set_property("detail", 1.0f64);
+    element.set_property("detail", 1.0f64);
     let sharp = bytes(&h.push_and_pull(input.clone()).unwrap());
     assert!(mean_abs_diff(&soft, &sharp) > 0.5, "detail changed nothing");
 }

@@ -329,9 +329,8 @@ impl Painter {
         let alpha = shown_alpha.unwrap_or(settings.alpha);
         // The frame as an image at the processing size: made at most once, and only when the
         // own kernels (alpha < 1) or a path other than the direct one need it.
-        let work = WorkFrame::new(input, settings.processing_size);
+        let work = WorkFrame::new(input, settings.processing_size, settings.detail);
         let scaled = work.scaled();
-        let detail = settings.detail as f32;
         let own = match alpha < 1.0 {
             true => {
                 let own = image_io::fit_style(work.rgb(), OWN_STYLE_SIZE);
@@ -345,7 +344,7 @@ impl Painter {
             return Err(Error::InvalidArgument("no style".into()));
         };
         let style = with_strength(style, own.as_ref(), alpha, scaled, engine)?;
-        paint_with(engine, workspace, &style, &work, &mut output, detail)?;
+        paint_with(engine, workspace, &style, &work, &mut output)?;
         let mask = mask.scaled();
         if let Some(mask) = mask.filter(|m| m.len() == w * h) {
             let base = match second.shown(engine)? {
@@ -356,7 +355,7 @@ impl Painter {
                         ..output.view_mut()
                     };
                     let k = with_strength(k, own.as_ref(), alpha, scaled, engine)?;
-                    paint_with(engine, workspace, &k, &work, &mut other, detail)?;
+                    paint_with(engine, workspace, &k, &work, &mut other)?;
                     Packed {
                         data: &scratch[..],
                         ..input
@@ -430,14 +429,13 @@ impl Painter {
 }
 
 /// Paints `frame` with `kernels` into `output`: straight from frame to frame, or at the
-/// processing size, scaled back and given `detail` of the frame's fine detail.
+/// processing size, scaled back and given the frame's fine detail back.
 fn paint_with(
     engine: &dyn Engine,
     workspace: &mut Workspace,
     kernels: &Kernels,
     frame: &WorkFrame,
     output: &mut Packed<&mut [u8]>,
-    detail: f32,
 ) -> Result<()> {
     let size = frame.input.size();
     let prepared = kernels.prepared_for(frame.scaled());
@@ -455,7 +453,6 @@ fn paint_with(
     let dst = FrameOut::Packed(Packed::rgb_mut(&mut painted));
     engine.paint(FrameIn::Packed(src), dst, work_size, prepared, workspace)?;
     let painted = image_io::resample_rgb(&painted, (size.0 as u32, size.1 as u32));
-    output.write_rgb(&painted);
-    frame.add_detail(output, detail);
+    frame.scale_back(&painted, output);
     Ok(())
 }

@@ -24,23 +24,31 @@ fn luma(px: &[u8], rgb: [usize; 3]) -> f32 {
 }
 
 /// The frame as the network sees it: scaled down to the processing size when `processing` is
-/// set, made on first use and at most once per frame.
+/// set, made on first use and at most once per frame; and how it is scaled back.
 pub(super) struct WorkFrame<'a> {
     pub input: Packed<&'a [u8]>,
     /// The shorter side frames are painted at before being scaled back; `None`: as they are.
     processing: Option<u32>,
+    /// Share of the fine detail put back after the scale-up, in 0..=1.
+    detail: f32,
     rgb: OnceCell<RgbImage>,
     low_luma: OnceCell<Vec<f32>>,
 }
 
 impl<'a> WorkFrame<'a> {
-    /// `input` painted at `processing_size` when its shorter side is larger (0: never).
-    pub fn new(input: Packed<&'a [u8]>, processing_size: u32) -> Self {
+    /// `input` painted at `processing_size` when its shorter side is larger (0: never), and
+    /// given `detail` of its fine detail back (0 to 1; outside, the nearer end; NaN: none).
+    pub fn new(input: Packed<&'a [u8]>, processing_size: u32, detail: f64) -> Self {
         let (w, h) = input.size();
         let scaled = processing_size > 0 && w.min(h) as u32 > processing_size;
         Self {
             input,
             processing: scaled.then_some(processing_size),
+            detail: if detail.is_nan() {
+                0.0
+            } else {
+                detail.clamp(0.0, 1.0) as f32
+            },
             rgb: OnceCell::new(),
             low_luma: OnceCell::new(),
         }
@@ -77,15 +85,16 @@ impl<'a> WorkFrame<'a> {
         })
     }
 
-    /// Adds `amount` (0 to 1; outside, the nearer end) of the frame's fine luma detail to
-    /// `painted` (the frame's size and layout) on R, G and B alike, so the painting's colours
-    /// stay and only its light gains the edges.
-    pub fn add_detail(&self, painted: &mut Packed<&mut [u8]>, amount: f32) {
-        if amount.is_nan() || amount <= 0.0 || !self.scaled() {
+    /// Writes `painted` (the painting, already scaled back to the frame's size) into the colour
+    /// bytes of `output` (the frame's size and layout), in the same pass adding the frame's fine
+    /// luma detail to R, G and B alike, so the painting's colours stay and only its light gains
+    /// the edges.
+    pub fn scale_back(&self, painted: &RgbImage, output: &mut Packed<&mut [u8]>) {
+        if self.detail == 0.0 || !self.scaled() {
+            output.write_rgb(painted);
             return;
         }
-        let amount = amount.min(1.0);
-        let low = self.low_luma();
+        let (amount, low) = (self.detail, self.low_luma());
         let input = self.input;
         let (w, layout) = (input.width, input.layout);
         let (bpp, rgb) = (layout.bytes_per_pixel, layout.rgb);
@@ -93,18 +102,20 @@ impl<'a> WorkFrame<'a> {
         input
             .data
             .par_chunks(input.stride)
-            .zip(painted.data.par_chunks_mut(painted.stride))
+            .zip(output.data.par_chunks_mut(output.stride))
+            .zip(painted.as_raw().par_chunks_exact(3 * w))
             .zip(low.par_chunks(w))
             .take(input.height)
-            .for_each(|((src, dst), low)| {
+            .for_each(|(((src, dst), paint), low)| {
                 let pixels = src[..row]
                     .chunks_exact(bpp)
-                    .zip(dst[..row].chunks_exact_mut(bpp));
-                for ((s, d), &l) in pixels.zip(low) {
+                    .zip(dst[..row].chunks_exact_mut(bpp))
+                    .zip(paint.chunks_exact(3));
+                for (((s, d), p), &l) in pixels.zip(low) {
                     // + 0.5 then a saturating cast: rounded and clamped to 0..255 in one step
                     let add = amount * (luma(s, rgb) - l) + 0.5;
-                    for ch in rgb {
-                        d[ch] = (d[ch] as f32 + add) as u8;
+                    for (c, ch) in rgb.into_iter().enumerate() {
+                        d[ch] = (p[c] as f32 + add) as u8;
                     }
                 }
             });
@@ -126,11 +137,11 @@ mod tests {
     fn full_detail_brings_back_what_the_scale_down_removed() {
         // A checkerboard scaled down to half is flat grey: its detail is all in Y - Y_low.
         let photo = checker(16, 12);
-        let frame = WorkFrame::new(Packed::rgb(&photo), 6);
+        let frame = WorkFrame::new(Packed::rgb(&photo), 6, 1.0);
         assert!(frame.scaled());
         let blurred = image_io::resample_rgb(frame.rgb(), photo.dimensions());
-        let mut out = blurred.clone();
-        frame.add_detail(&mut Packed::rgb_mut(&mut out), 1.0);
+        let mut out = photo.clone();
+        frame.scale_back(&blurred, &mut Packed::rgb_mut(&mut out));
         let lum = |img: &RgbImage, x, y| luma(&img.get_pixel(x, y).0, [0, 1, 2]);
         for (x, y) in [(3, 3), (4, 3), (8, 7), (10, 5)] {
             let (want, blur, got) = (lum(&photo, x, y), lum(&blurred, x, y), lum(&out, x, y));
@@ -146,11 +157,12 @@ mod tests {
     fn odd_and_tiny_frames() {
         for (w, h, processing) in [(2, 3, 1), (7, 5, 2), (17, 2, 1), (3, 40, 2), (9, 9, 8)] {
             let photo = checker(w, h);
-            let frame = WorkFrame::new(Packed::rgb(&photo), processing);
+            let frame = WorkFrame::new(Packed::rgb(&photo), processing, 1.0);
             assert!(frame.scaled());
             assert_eq!(frame.rgb().width().min(frame.rgb().height()), processing);
-            let mut out = image_io::resample_rgb(frame.rgb(), (w, h));
-            frame.add_detail(&mut Packed::rgb_mut(&mut out), 1.0);
+            let painted = image_io::resample_rgb(frame.rgb(), (w, h));
+            let mut out = photo.clone();
+            frame.scale_back(&painted, &mut Packed::rgb_mut(&mut out));
             assert_eq!(out.dimensions(), (w, h));
         }
     }
@@ -159,10 +171,10 @@ mod tests {
     fn no_detail_without_scaling_or_amount() {
         let photo = checker(8, 8);
         let painted = RgbImage::from_pixel(8, 8, image::Rgb([10, 20, 30]));
-        for (processing, amount) in [(0, 1.0), (8, 1.0), (4, 0.0), (4, -1.0), (4, f32::NAN)] {
-            let frame = WorkFrame::new(Packed::rgb(&photo), processing);
-            let mut out = painted.clone();
-            frame.add_detail(&mut Packed::rgb_mut(&mut out), amount);
+        for (processing, amount) in [(0, 1.0), (8, 1.0), (4, 0.0), (4, -1.0), (4, f64::NAN)] {
+            let frame = WorkFrame::new(Packed::rgb(&photo), processing, amount);
+            let mut out = photo.clone();
+            frame.scale_back(&painted, &mut Packed::rgb_mut(&mut out));
             assert_eq!(out, painted, "processing {processing}, amount {amount}");
         }
     }
@@ -190,9 +202,11 @@ mod tests {
             data: &mut dst[..],
             ..input
         };
-        output.write_rgb(&RgbImage::from_pixel(8, 8, image::Rgb([100, 120, 140])));
-        let frame = WorkFrame::new(input.view(), 4);
-        frame.add_detail(&mut output, 0.5);
+        let frame = WorkFrame::new(input.view(), 4, 0.5);
+        frame.scale_back(
+            &RgbImage::from_pixel(8, 8, image::Rgb([100, 120, 140])),
+            &mut output,
+        );
         let painted = output.view().to_rgb();
         for p in painted.pixels() {
             let [r, g, b] = p.0.map(i32::from);
