@@ -52,7 +52,10 @@ fn main() -> dinstyle::Result<()> {
             &device,
         )?)?;
         let mut painter = Painter::new(model.clone(), kernels, dinstyle::DEFAULT_STYLE_SIZE)?;
-        let settings = PaintSettings::default();
+        let settings = PaintSettings {
+            texture: dinstyle::DEFAULT_IMAGE_TEXTURE,
+            ..PaintSettings::default()
+        };
         for (i, p) in photo_imgs.iter().enumerate() {
             let mut painted = p.clone();
             painter.begin_frame(&settings, (p.width() as usize, p.height() as usize));

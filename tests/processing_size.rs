@@ -1,7 +1,7 @@
 //! The processing size: frames larger than it are painted at it and scaled back (the strokes
 //! keep their size relative to the picture, with the upscaled style path's kernels when the model
 //! has one), smaller ones are painted as they are; the detail the scale-down removed can be put
-//! back on the painting.
+//! back on the painting, and the fine strokes of a second painting at full size added.
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use candle_core::Device;
 use dinstyle::frame::Packed;
 use dinstyle::{
     image_io, DinModel, PaintSettings, Painter, StyleKernels, DEFAULT_DETAIL,
-    DEFAULT_PROCESSING_SIZE,
+    DEFAULT_PROCESSING_SIZE, DEFAULT_TEXTURE,
 };
 use image::RgbImage;
 
@@ -135,5 +135,50 @@ fn detail_comes_back_after_the_scale_up() {
     assert_eq!(
         paint(&mut painter, &with(1.0), &small),
         paint(&mut painter, &with(0.0), &small)
+    );
+}
+
+#[test]
+fn texture_adds_the_fine_band_of_a_painting_at_full_size() {
+    let (mut painter, _) = painters();
+    assert_eq!(PaintSettings::default().texture, DEFAULT_TEXTURE);
+    // Sharp edges, where the painting at full size has strokes the smaller one cannot hold.
+    let photo = RgbImage::from_fn(320, 240, |x, y| {
+        let v = if (x / 3 + y / 5) % 2 == 0 { 210 } else { 40 };
+        image::Rgb([v, (x / 2) as u8, 255 - v])
+    });
+    let with = |processing_size, texture| PaintSettings {
+        processing_size,
+        detail: 0.0,
+        texture,
+        ..PaintSettings::default()
+    };
+    let plain = paint(&mut painter, &with(120, 0.0), &photo);
+    let textured = paint(&mut painter, &with(120, 1.0), &photo);
+    // By hand: the painting at full size (the main path's kernels) minus its copy scaled down
+    // to the processing size and back, added to the painting at the processing size.
+    let full = paint(&mut painter, &with(0, 0.0), &photo);
+    let low = image_io::resample_rgb(&image_io::resample_rgb(&full, (160, 120)), (320, 240));
+    let by_hand: Vec<u8> = (plain.as_raw().iter())
+        .zip(full.as_raw())
+        .zip(low.as_raw())
+        .map(|((&p, &f), &l)| (p as f32 + f as f32 - l as f32 + 0.5) as u8)
+        .collect();
+    assert_eq!(textured.as_raw(), &by_hand);
+    assert!(mean_difference(&textured, &plain) > 1.0);
+    // A texture between adds part of the band; frames painted at their own size are unchanged.
+    let half = paint(&mut painter, &with(120, 0.5), &photo);
+    let (to_half, to_all) = (
+        mean_difference(&half, &plain),
+        mean_difference(&textured, &plain),
+    );
+    assert!(
+        to_half > 0.3 * to_all && to_half < 0.7 * to_all,
+        "{to_half} {to_all}"
+    );
+    let small = picture(100, 80);
+    assert_eq!(
+        paint(&mut painter, &with(120, 1.0), &small),
+        paint(&mut painter, &with(120, 0.0), &small)
     );
 }

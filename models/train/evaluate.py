@@ -2,7 +2,8 @@
 
 For every (photo, style) pair of the held-out split, each model paints the photo (centre square
 at --size) with the style encoded at --style-size, as `dinstyle image` does by default: photos
-larger than --processing-size are painted at that size and scaled back. The
+larger than --processing-size are painted at that size and scaled back, given the fine band of a
+second painting at full size (--texture) and the photo's fine detail (--detail). The
 pictures are written as `{content}__{style}.png` and scored by `../shared/judge` (VGG-19 style
 loss, SSIM, content loss, colour distance), next to two references scored the same way: the
 photo itself and Reinhard et al. (2001) colour transfer. Beside the judge's numbers,
@@ -12,6 +13,7 @@ photo itself and Reinhard et al. (2001) colour transfer. Beside the judge's numb
     python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --styles 10 --photos 20
     python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --processing-size 0  # full size
     python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --detail 0  # no detail put back
+    python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --texture 0  # as the element paints
 
 The judge's network measures only: it is never a training loss. `--training-loss` adds the
 training's own VGG-16 numbers, which a model trained against them can match without painting.
@@ -81,9 +83,11 @@ def save_png(t, path):
 class HeldOut:
     """The held-out photos and styles as centre squares, also written where the judge reads them."""
 
-    def __init__(self, root, out, n_photos, n_styles, size, style_size, processing_size=0, detail=0.0):
+    def __init__(self, root, out, n_photos, n_styles, size, style_size, processing_size=0, detail=0.0,
+                 texture=0.0):
         self.processing_size = processing_size  # paint larger photos at this side (0: never)
         self.detail = detail  # share of the photo's fine luma put back after scaling up
+        self.texture = texture  # share of a full-size painting's fine band added after scaling up
         _, content_val, _, style_val = splits(root)
         self.photo_paths, self.style_paths = content_val[:n_photos], style_val[:n_styles]
         sq = lambda p, s: data.to_uint8_tensor(data.center_square(data.load_rgb(p), s))[None].float() / 255
@@ -203,6 +207,15 @@ def with_detail(painted, photo, small, amount):
     return (painted + amount * (luma(photo) - low)).clamp(0, 1)
 
 
+def with_fine_band(painted, full, side, amount):
+    """dinstyle's texture: `amount` of the fine band of `full` (the photo painted at its own size),
+    what its copy scaled down to `side` and back lost, added to `painted` (the same size)."""
+    if not amount:
+        return painted
+    low = resize(resize(full, side), full.shape[-1], clamp=False)
+    return (painted + amount * (full - low)).clamp(0, 1)
+
+
 def paint_one(net, held, ci, si, alpha):
     key = (id(net), si, ci if alpha != 1 else None, alpha, held.scaled)
     if key not in _kernel_cache:
@@ -214,11 +227,19 @@ def paint_one(net, held, ci, si, alpha):
             k = mix_kernels([k, own], [alpha, 1 - alpha])
         _kernel_cache[key] = k
     photo = held.photos[ci]
-    if held.scaled:
-        small = resize(photo, held.processing_size)
-        painted = resize(net.stylize(small, _kernel_cache[key]).clamp(0, 1), photo.shape[-1])
-        return with_detail(painted, photo, small, held.detail)
-    return net.stylize(photo, _kernel_cache[key]).clamp(0, 1)
+    if not held.scaled:
+        return net.stylize(photo, _kernel_cache[key]).clamp(0, 1)
+    small = resize(photo, held.processing_size)
+    painted = resize(net.stylize(small, _kernel_cache[key]).clamp(0, 1), photo.shape[-1])
+    if held.texture:
+        # the full-size painting takes the main path, as in dinstyle; at alpha < 1 dinstyle mixes
+        # only the upscaled set and paints both sizes with it
+        own_size = key[:-1] + (False,)
+        if alpha == 1 and own_size not in _kernel_cache:
+            _kernel_cache[own_size] = net.encode_style(held.style_inputs[si], upscaled=False)
+        full = net.stylize(photo, _kernel_cache[own_size if alpha == 1 else key]).clamp(0, 1)
+        painted = with_fine_band(painted, full, held.processing_size, held.texture)
+    return with_detail(painted, photo, small, held.detail)
 
 
 def main():
@@ -236,6 +257,10 @@ def main():
     ap.add_argument("--detail", type=float, default=0.5,
                     help="share of the photo's fine detail put back after scaling up, as dinstyle's "
                          "--detail (default: %(default)s, dinstyle's)")
+    ap.add_argument("--texture", type=float, default=0.5,
+                    help="share of a full-size painting's fine band added after scaling up, as "
+                         "dinstyle image's --texture (default: %(default)s, dinstyle image's; the "
+                         "element's is 0)")
     ap.add_argument("--styles", type=int, default=20, help="held-out styles to use (default: %(default)s)")
     ap.add_argument("--photos", type=int, default=40, help="held-out photos to use (default: %(default)s)")
     ap.add_argument("--alphas", default="1", help="comma-separated style strengths (default: %(default)s)")
@@ -247,9 +272,9 @@ def main():
     torch.set_grad_enabled(False)
     torch.set_num_threads(args.threads)
     held = HeldOut(args.data, args.out, args.photos, args.styles, args.size, args.style_size, args.processing_size,
-                   args.detail)
+                   args.detail, args.texture)
     tag = f"{args.size}px-{args.styles}x{args.photos}" + (
-        f"-p{args.processing_size}-d{args.detail:g}" if held.scaled else "")
+        f"-p{args.processing_size}-d{args.detail:g}-t{args.texture:g}" if held.scaled else "")
 
     systems = {"photo": lambda ci, si: held.photos[ci],
                "reinhard": lambda ci, si: torch.from_numpy(reinhard(to_hwc(held.photos[ci]), to_hwc(
@@ -277,6 +302,7 @@ def main():
     result = {"pairs": args.styles * args.photos, "size": args.size, "style_size": args.style_size,
               "processing_size": args.processing_size if held.scaled else 0,
               "detail": args.detail if held.scaled else 0,
+              "texture": args.texture if held.scaled else 0,
               "systems": table}
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")

@@ -5,7 +5,7 @@
 
 import torch
 
-from evaluate import layout_change, resize, with_detail
+from evaluate import layout_change, resize, with_detail, with_fine_band
 from losses import luma
 
 
@@ -45,6 +45,21 @@ def test_full_detail_gives_back_the_photos_light():
     err = lambda t: (luma(t) - luma(x)).abs().mean().item()
     assert err(blurred) > 0.2 and err(sharp) < 0.02 < err(half) < err(blurred)
     assert with_detail(blurred, x, small, 0) is blurred
+
+
+def test_the_fine_band_brings_the_full_size_strokes_and_keeps_the_bold_ones():
+    # full-size painting: fine stripes over a left/right split; the painting at the processing
+    # size has other colours in the bold regions and no stripes
+    full = torch.full((1, 3, 64, 64), 0.3)
+    full[..., 32:] = 0.6
+    full[..., :, 0::2] += 0.2  # stripes one pixel wide: gone at half the size
+    painted = torch.full((1, 3, 64, 64), 0.5)
+    both = with_fine_band(painted, full, 32, 1.0)
+    stripes = lambda t: (t[..., 8:56, 4:24:2] - t[..., 8:56, 5:25:2]).mean().item()
+    assert stripes(painted) == 0 and abs(stripes(both) - stripes(full)) < 0.03
+    region = lambda t: t[..., 8:56, 4:24].mean().item()
+    assert abs(region(both) - region(painted)) < 0.03  # the bold colour stays the small painting's
+    assert with_fine_band(painted, full, 32, 0) is painted
 
 
 if __name__ == "__main__":

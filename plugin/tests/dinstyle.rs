@@ -75,6 +75,23 @@ fn detail_changes_while_playing() {
 }
 
 #[test]
+fn texture_changes_while_playing() {
+    let s = styles();
+    let mut h = harness(&s.blue, VideoFormat::Rgbx, 160, 90);
+    let element = h.element().unwrap();
+    assert_eq!(
+        element.property::<f64>("texture"),
+        dinstyle::DEFAULT_TEXTURE
+    );
+    element.set_property("processing-size", 32u32);
+    let input = frame(VideoFormat::Rgbx, 160, 90);
+    let bold = bytes(&h.push_and_pull(input.clone()).unwrap());
+    element.set_property("texture", 1.0f64);
+    let fine = bytes(&h.push_and_pull(input.clone()).unwrap());
+    assert!(mean_abs_diff(&bold, &fine) > 0.5, "texture changed nothing");
+}
+
+#[test]
 fn alpha_changes_while_playing() {
     let s = styles();
     let mut h = harness(&s.blue, VideoFormat::Rgbx, 48, 32);

@@ -157,6 +157,7 @@ fn properties_changed_from_another_thread_on_every_frame() {
                 element.set_property("stability", (i % 5) as f64 / 5.0);
                 element.set_property("processing-size", [0u32, 24, 40, 96][i % 4]);
                 element.set_property("detail", (i % 3) as f64 / 2.0);
+                element.set_property("texture", (i % 2) as f64);
                 element.set_property("transition-frames", (i % 4) as u32);
                 i += 1;
                 std::thread::sleep(Duration::from_millis(2));

@@ -40,6 +40,11 @@ pub struct ImageArgs {
     #[arg(long, default_value_t = dinstyle::DEFAULT_DETAIL, value_name = "D",
           value_parser = unit_interval)]
     detail: f64,
+    /// Share of the fine strokes of a second painting at the photo's own size added to a photo
+    /// painted at --processing-size (0: none, one painting; 1: all of them, sharper texture).
+    #[arg(long, default_value_t = dinstyle::DEFAULT_IMAGE_TEXTURE, value_name = "T",
+          value_parser = unit_interval)]
+    texture: f64,
     #[command(flatten)]
     engine: super::EngineArgs,
     /// Print only errors.
@@ -136,6 +141,7 @@ fn stylize_file(
         preserve_colour: controls.preserve_colour,
         processing_size: args.processing_size,
         detail: args.detail,
+        texture: args.texture,
         ..PaintSettings::default()
     };
     for event in painter.begin_frame(&settings, size) {

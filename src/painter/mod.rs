@@ -4,9 +4,10 @@
 //! Per frame, in order: [`Painter::begin_frame`] swaps in styles that finished loading in the
 //! background, moves cross-fades and the shown strength on by one frame and loads the mask at
 //! the frame's size; [`Painter::paint`] scales the frame to the processing size, mixes the style
-//! with the frame's own kernels (`alpha`), stylizes with stability, scales back and puts the
-//! frame's fine detail back (`detail`), paints the mask's second style, blends by the mask and
-//! keeps the frame's colours, all on one packed frame type ([`Packed`]).
+//! with the frame's own kernels (`alpha`), stylizes with stability, scales back, adds the fine
+//! band of a second painting at the frame's own size (`texture`) and puts the frame's fine
+//! detail back (`detail`), paints the mask's second style, blends by the mask and keeps the
+//! frame's colours, all on one packed frame type ([`Packed`]).
 
 mod mask;
 mod scale;
@@ -47,6 +48,10 @@ pub struct PaintSettings {
     /// size, is put back on the painting's light after the scale-up: 0 none (softer), 1 all
     /// (values outside 0..1 count as the nearer end).
     pub detail: f64,
+    /// How much of the fine band of a second painting at the frame's own size is added to the
+    /// painting at the processing size after the scale-up: finer strokes over the bold ones.
+    /// 0 none (one painting per frame), 1 all; it paints each scaled frame twice.
+    pub texture: f64,
     /// Frames over which style, mask-style and alpha changes cross-fade; 0: at once.
     pub transition_frames: u32,
     /// Weight of past frames in the moving average of the normalisation statistics.
@@ -60,6 +65,7 @@ impl Default for PaintSettings {
             preserve_colour: false,
             processing_size: crate::DEFAULT_PROCESSING_SIZE,
             detail: crate::DEFAULT_DETAIL,
+            texture: crate::DEFAULT_TEXTURE,
             transition_frames: 0,
             stability: 0.0,
         }
@@ -107,6 +113,9 @@ pub struct Painter {
     main: Slot,
     second: Slot,
     workspace: Workspace,
+    /// The buffers (and statistics) of the second painting at the frame's own size (`texture`),
+    /// apart so that neither painting resizes the other's buffers every frame.
+    texture_workspace: Workspace,
     /// The strength frames are painted with (moves to `alpha` over `transition_frames`).
     shown_alpha: Option<f64>,
     mask: MaskSlot,
@@ -142,6 +151,7 @@ impl Painter {
             model,
             style_size,
             workspace: Workspace::new(),
+            texture_workspace: Workspace::new(),
             shown_alpha: None,
             mask: MaskSlot::default(),
             scratch: Vec::new(),
@@ -268,7 +278,9 @@ impl Painter {
             }
             _ => target,
         });
-        self.workspace.stability.set_strength(settings.stability);
+        for workspace in [&mut self.workspace, &mut self.texture_workspace] {
+            workspace.stability.set_strength(settings.stability);
+        }
         // Stability smooths the CPU engine's statistics; the Candle graph has none to smooth.
         if settings.stability > 0.0 && !self.engine.has_stability() && !self.warned_stability {
             self.warned_stability = true;
@@ -285,6 +297,7 @@ impl Painter {
     /// Forgets the past frames (a seek, a new stream, a cut): stability starts again.
     pub fn restart_stream(&mut self) {
         self.workspace.stability.reset();
+        self.texture_workspace.stability.reset();
     }
 
     /// How far the last frame's statistics moved from the smoothed ones (scene-cut detection).
@@ -321,15 +334,22 @@ impl Painter {
             main,
             second,
             workspace,
+            texture_workspace,
             shown_alpha,
             mask,
             scratch,
             ..
         } = self;
+        let workspaces = &mut [workspace, texture_workspace];
         let alpha = shown_alpha.unwrap_or(settings.alpha);
         // The frame as an image at the processing size: made at most once, and only when the
         // own kernels (alpha < 1) or a path other than the direct one need it.
-        let work = WorkFrame::new(input, settings.processing_size, settings.detail);
+        let work = WorkFrame::new(
+            input,
+            settings.processing_size,
+            settings.detail,
+            settings.texture,
+        );
         let scaled = work.scaled();
         let own = match alpha < 1.0 {
             true => {
@@ -344,7 +364,7 @@ impl Painter {
             return Err(Error::InvalidArgument("no style".into()));
         };
         let style = with_strength(style, own.as_ref(), alpha, scaled, engine)?;
-        paint_with(engine, workspace, &style, &work, &mut output)?;
+        paint_with(engine, workspaces, &style, &work, &mut output)?;
         let mask = mask.scaled();
         if let Some(mask) = mask.filter(|m| m.len() == w * h) {
             let base = match second.shown(engine)? {
@@ -355,7 +375,7 @@ impl Painter {
                         ..output.view_mut()
                     };
                     let k = with_strength(k, own.as_ref(), alpha, scaled, engine)?;
-                    paint_with(engine, workspace, &k, &work, &mut other)?;
+                    paint_with(engine, workspaces, &k, &work, &mut other)?;
                     Packed {
                         data: &scratch[..],
                         ..input
@@ -429,10 +449,11 @@ impl Painter {
 }
 
 /// Paints `frame` with `kernels` into `output`: straight from frame to frame, or at the
-/// processing size, scaled back and given the frame's fine detail back.
+/// processing size, scaled back, given the fine band of a painting at the frame's own size
+/// (`texture`, painted with the second workspace) and the frame's fine detail back.
 fn paint_with(
     engine: &dyn Engine,
-    workspace: &mut Workspace,
+    [workspace, texture_workspace]: &mut [&mut Workspace; 2],
     kernels: &Kernels,
     frame: &WorkFrame,
     output: &mut Packed<&mut [u8]>,
@@ -452,7 +473,21 @@ fn paint_with(
     let work_size = src.size();
     let dst = FrameOut::Packed(Packed::rgb_mut(&mut painted));
     engine.paint(FrameIn::Packed(src), dst, work_size, prepared, workspace)?;
-    let painted = image_io::resample_rgb(&painted, (size.0 as u32, size.1 as u32));
+    let mut painted = image_io::resample_rgb(&painted, (size.0 as u32, size.1 as u32));
+    if frame.textured() {
+        // the frame's own size takes the kernels for frames painted as they are
+        let mut full = RgbImage::new(size.0 as u32, size.1 as u32);
+        let dst = FrameOut::Packed(Packed::rgb_mut(&mut full));
+        let own_size = kernels.prepared_for(false);
+        engine.paint(
+            FrameIn::Packed(frame.input),
+            dst,
+            size,
+            own_size,
+            texture_workspace,
+        )?;
+        frame.add_fine_band(&mut painted, &full);
+    }
     frame.scale_back(&painted, output);
     Ok(())
 }

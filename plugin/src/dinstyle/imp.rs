@@ -33,6 +33,7 @@ const DEFAULT_ALPHA: f64 = 1.0;
 const DEFAULT_DEVICE: &str = "auto";
 const DEFAULT_PROCESSING_SIZE: u32 = dinstyle::DEFAULT_PROCESSING_SIZE;
 const DEFAULT_DETAIL: f64 = dinstyle::DEFAULT_DETAIL;
+const DEFAULT_TEXTURE: f64 = dinstyle::DEFAULT_TEXTURE;
 const DEFAULT_STYLE_SIZE: u32 = dinstyle::DEFAULT_STYLE_SIZE;
 const DEFAULT_TRANSITION_FRAMES: u32 = 0;
 const DEFAULT_STABILITY: f64 = 0.0;
@@ -53,6 +54,7 @@ struct Settings {
     device: String,
     processing_size: u32,
     detail: f64,
+    texture: f64,
     style_size: u32,
     /// Extra time spent on every frame (tests of QoS and latency).
     #[cfg(feature = "test-hooks")]
@@ -75,6 +77,7 @@ impl Default for Settings {
             device: DEFAULT_DEVICE.into(),
             processing_size: DEFAULT_PROCESSING_SIZE,
             detail: DEFAULT_DETAIL,
+            texture: DEFAULT_TEXTURE,
             style_size: DEFAULT_STYLE_SIZE,
             #[cfg(feature = "test-hooks")]
             frame_delay: Duration::ZERO,
@@ -109,6 +112,7 @@ impl Settings {
             preserve_colour: self.preserve_colour,
             processing_size: self.processing_size,
             detail: self.detail,
+            texture: self.texture,
             transition_frames: self.transition_frames,
             stability: self.stability,
         }
@@ -325,6 +329,14 @@ impl ObjectImpl for DinStyle {
                     .default_value(DEFAULT_DETAIL)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecDouble::builder("texture")
+                    .nick("Texture")
+                    .blurb("Share of the fine strokes of a second painting at the frame's own size added to a frame painted at processing-size (0 = none; 1 = all of them, sharper texture, but every such frame is painted twice: about half the frame rate)")
+                    .minimum(0.0)
+                    .maximum(1.0)
+                    .default_value(DEFAULT_TEXTURE)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecUInt::builder("style-size")
                     .nick("Style size")
                     .blurb("Shorter side the style image is scaled to before encoding: smaller gives bigger strokes")
@@ -376,6 +388,7 @@ impl ObjectImpl for DinStyle {
             }
             "processing-size" => s.processing_size = value.get().unwrap_or(DEFAULT_PROCESSING_SIZE),
             "detail" => s.detail = value.get().unwrap_or(DEFAULT_DETAIL),
+            "texture" => s.texture = value.get().unwrap_or(DEFAULT_TEXTURE),
             "style-size" => s.style_size = value.get().unwrap_or(DEFAULT_STYLE_SIZE),
             #[cfg(feature = "test-hooks")]
             "test-frame-delay" => {
@@ -400,6 +413,7 @@ impl ObjectImpl for DinStyle {
             "device" => s.device.to_value(),
             "processing-size" => s.processing_size.to_value(),
             "detail" => s.detail.to_value(),
+            "texture" => s.texture.to_value(),
             "style-size" => s.style_size.to_value(),
             #[cfg(feature = "test-hooks")]
             "test-frame-delay" => (s.frame_delay.as_millis() as u32).to_value(),

@@ -129,6 +129,7 @@ fn stand_in(args: &VideoArgs) -> super::Paint {
         stability: args.stability,
         size: args.size,
         detail: args.detail,
+        texture: args.texture,
         style_size: args.engine.style_size,
     }
 }

@@ -43,6 +43,8 @@ struct LineOptions {
     size: Option<u32>,
     #[arg(long, value_parser = crate::image::unit_interval)]
     detail: Option<f64>,
+    #[arg(long, value_parser = crate::image::unit_interval)]
+    texture: Option<f64>,
     #[arg(long, value_parser = clap::value_parser!(u32).range(16..=2048))]
     style_size: Option<u32>,
 }
@@ -85,6 +87,7 @@ pub fn files(path: &Path) -> Result<Vec<(usize, PathBuf)>> {
         stability: 0.0,
         size: dinstyle::DEFAULT_PROCESSING_SIZE,
         detail: dinstyle::DEFAULT_DETAIL,
+        texture: dinstyle::DEFAULT_TEXTURE,
         style_size: dinstyle::DEFAULT_STYLE_SIZE,
     };
     let entries = read(path, &base, Some(&stand_in))?;
@@ -145,6 +148,7 @@ fn parse_line(
     paint.stability = options.stability.unwrap_or(paint.stability);
     paint.size = options.size.unwrap_or(paint.size);
     paint.detail = options.detail.unwrap_or(paint.detail);
+    paint.texture = options.texture.unwrap_or(paint.texture);
     paint.style_size = options.style_size.unwrap_or(paint.style_size);
     Ok(Entry {
         line: number,
@@ -157,7 +161,8 @@ fn parse_line(
 fn options_hint(options: &[&str]) -> String {
     format!(
         " in options {options:?} (one per column: --alpha=A, --preserve-colour, --mask=IMAGE, \
-         --mask-style=STYLE, --stability=S, --size=PIXELS, --detail=D, --style-size=PIXELS)"
+         --mask-style=STYLE, --stability=S, --size=PIXELS, --detail=D, --texture=T, \
+         --style-size=PIXELS)"
     )
 }
 
@@ -230,6 +235,7 @@ mod tests {
             stability: 0.0,
             size: 0,
             detail: 0.5,
+            texture: 0.0,
             style_size: 256,
         }
     }
@@ -258,7 +264,7 @@ mod tests {
                     a.mp4\tout/a.mp4\n\
                     \n\
                     /abs/b.mkv\tb.webm\tpreset:the-starry-night\t--alpha=0.5\t--preserve-colour\r\n\
-                    c.mp4\tc-painted.mkv\t\t--size=360\t--detail=0\t--mask=m.png\t--mask-style=preset:x\n";
+                    c.mp4\tc-painted.mkv\t\t--size=360\t--detail=0\t--texture=1\t--mask=m.png\t--mask-style=preset:x\n";
         let e = parse(text, Some("preset:the-harvest")).unwrap();
         assert_eq!(e.len(), 3);
         assert_eq!((e[0].line, e[1].line, e[2].line), (2, 4, 5));
@@ -273,6 +279,7 @@ mod tests {
         assert_eq!(e[2].paint.style.to_string(), "preset:the-harvest");
         assert_eq!((e[2].paint.size, e[0].paint.size), (360, 0));
         assert_eq!((e[2].paint.detail, e[0].paint.detail), (0.0, 0.5));
+        assert_eq!((e[2].paint.texture, e[0].paint.texture), (1.0, 0.0));
         let mask = e[2].paint.controls.mask.as_ref().unwrap();
         assert!(mask.ends_with("m.png") && mask.is_absolute(), "{mask:?}");
     }

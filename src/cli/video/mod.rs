@@ -54,6 +54,11 @@ pub struct VideoArgs {
     #[arg(long, default_value_t = dinstyle::DEFAULT_DETAIL, value_name = "D",
           value_parser = crate::image::unit_interval)]
     detail: f64,
+    /// Share of the fine strokes of a second painting at the video's own size added to frames
+    /// painted at --size (0: none; 1: all of them, sharper texture, each frame painted twice).
+    #[arg(long, default_value_t = dinstyle::DEFAULT_TEXTURE, value_name = "T",
+          value_parser = crate::image::unit_interval)]
+    texture: f64,
     #[command(flatten)]
     engine: super::EngineArgs,
     #[command(flatten)]
@@ -79,6 +84,7 @@ pub struct Paint {
     pub stability: f64,
     pub size: u32,
     pub detail: f64,
+    pub texture: f64,
     pub style_size: u32,
 }
 
@@ -91,6 +97,7 @@ impl VideoArgs {
             stability: self.stability,
             size: self.size,
             detail: self.detail,
+            texture: self.texture,
             style_size: self.engine.style_size,
         })
     }

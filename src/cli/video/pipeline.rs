@@ -180,6 +180,7 @@ fn build(
     element.set_property("preserve-colour", controls.preserve_colour);
     element.set_property("stability", paint.stability);
     element.set_property("detail", paint.detail);
+    element.set_property("texture", paint.texture);
     if let Some(mask) = &controls.mask {
         element.set_property("mask", mask.display().to_string());
     }

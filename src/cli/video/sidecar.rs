@@ -51,7 +51,8 @@ impl Fingerprint {
         };
         let settings = format!(
             "dinstyle {}; model {model}; style {}; alpha {}; preserve-colour {}; mask {mask}; \
-             mask-style {mask_style}; stability {}; size {}; detail {}; style-size {}; container {}",
+             mask-style {mask_style}; stability {}; size {}; detail {}; texture {}; \
+             style-size {}; container {}",
             env!("CARGO_PKG_VERSION"),
             spec_text(&paint.style)?,
             c.alpha,
@@ -59,6 +60,7 @@ impl Fingerprint {
             paint.stability,
             paint.size,
             paint.detail,
+            paint.texture,
             paint.style_size,
             output
                 .extension()
@@ -168,6 +170,7 @@ mod tests {
             stability: 0.0,
             size: 0,
             detail: 0.5,
+            texture: 0.0,
             style_size: 256,
         }
     }
@@ -207,6 +210,16 @@ mod tests {
                 &output,
                 &Paint {
                     detail: 1.0,
+                    ..p.clone()
+                },
+                "model-a",
+            )
+            .unwrap(),
+            Fingerprint::of(
+                &input,
+                &output,
+                &Paint {
+                    texture: 1.0,
                     ..p.clone()
                 },
                 "model-a",
