@@ -50,7 +50,8 @@ pub struct PaintSettings {
     pub detail: f64,
     /// How much of the fine band of a second painting at the frame's own size is added to the
     /// painting at the processing size after the scale-up: finer strokes over the bold ones.
-    /// 0 none (one painting per frame), 1 all; it paints each scaled frame twice.
+    /// 0 none (one painting per frame), 1 all (values outside 0..1 count as the nearer end);
+    /// above 0 it paints each scaled frame twice.
     pub texture: f64,
     /// Frames over which style, mask-style and alpha changes cross-fade; 0: at once.
     pub transition_frames: u32,
@@ -478,12 +479,12 @@ fn paint_with(
         // the frame's own size takes the kernels for frames painted as they are
         let mut full = RgbImage::new(size.0 as u32, size.1 as u32);
         let dst = FrameOut::Packed(Packed::rgb_mut(&mut full));
-        let own_size = kernels.prepared_for(false);
+        let full_size_kernels = kernels.prepared_for(false);
         engine.paint(
             FrameIn::Packed(frame.input),
             dst,
             size,
-            own_size,
+            full_size_kernels,
             texture_workspace,
         )?;
         frame.add_fine_band(&mut painted, &full);
