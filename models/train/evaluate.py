@@ -234,10 +234,12 @@ def paint_one(net, held, ci, si, alpha):
     if held.texture:
         # the full-size painting takes the main path, as in dinstyle; at alpha < 1 dinstyle mixes
         # only the upscaled set and paints both sizes with it
-        own_size = key[:-1] + (False,)
-        if alpha == 1 and own_size not in _kernel_cache:
-            _kernel_cache[own_size] = net.encode_style(held.style_inputs[si], upscaled=False)
-        full = net.stylize(photo, _kernel_cache[own_size if alpha == 1 else key]).clamp(0, 1)
+        full_size_key = key
+        if alpha == 1:
+            full_size_key = key[:-1] + (False,)
+            if full_size_key not in _kernel_cache:
+                _kernel_cache[full_size_key] = net.encode_style(held.style_inputs[si], upscaled=False)
+        full = net.stylize(photo, _kernel_cache[full_size_key]).clamp(0, 1)
         painted = with_fine_band(painted, full, held.processing_size, held.texture)
     return with_detail(painted, photo, small, held.detail)
 
