@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use candle_core::Device;
 use dinstyle::frame::Packed;
+use dinstyle::painter::texture::style_fine_band_level;
 use dinstyle::{image_io, DinModel, PaintSettings, Painter};
 use image::{imageops, Rgb, RgbImage};
 
@@ -52,11 +53,18 @@ fn main() -> dinstyle::Result<()> {
             &device,
         )?)?;
         let mut painter = Painter::new(model.clone(), kernels, dinstyle::DEFAULT_STYLE_SIZE)?;
-        let settings = PaintSettings {
-            texture: dinstyle::DEFAULT_IMAGE_TEXTURE,
-            ..PaintSettings::default()
-        };
         for (i, p) in photo_imgs.iter().enumerate() {
+            // as `dinstyle image --texture auto` (its default): as much of the fine band as the
+            // style image has at the photo's size
+            let settings = PaintSettings {
+                texture: 0.0,
+                texture_level: style_fine_band_level(
+                    &style,
+                    p.dimensions(),
+                    dinstyle::DEFAULT_PROCESSING_SIZE,
+                ),
+                ..PaintSettings::default()
+            };
             let mut painted = p.clone();
             painter.begin_frame(&settings, (p.width() as usize, p.height() as usize));
             painter.paint(&settings, Packed::rgb(p), Packed::rgb_mut(&mut painted))?;

@@ -65,7 +65,8 @@ pub const DEFAULT_DETAIL: f64 = 0.5;
 /// each frame twice (at 640x360 about half the frame rate).
 pub const DEFAULT_TEXTURE: f64 = 0.0;
 
-/// The same for still pictures (`dinstyle image`), where the second painting costs a fraction
-/// of a second: half, which on sharp pictures lowers the judge's style loss by 7-11 % and
-/// raises SSIM, and on smooth (scaled-up) ones costs 6 % of it (`models/README.md`).
+/// The same for still pictures (`dinstyle image`) whose style has no picture to match the
+/// share to (a kernel file, a preset): half, which on sharp pictures lowers the judge's style
+/// loss by 7-11 % and raises SSIM, and on smooth (scaled-up) ones costs 6 % of it. Styles given
+/// as pictures get `--texture auto` (`painter::texture`, `models/README.md`).
 pub const DEFAULT_IMAGE_TEXTURE: f64 = 0.5;

@@ -182,3 +182,50 @@ fn texture_adds_the_fine_band_of_a_painting_at_full_size() {
         paint(&mut painter, &with(120, 0.0), &small)
     );
 }
+
+/// `texture_level`: each frame gets the share of the fine band (instead of `texture`) that
+/// brings its painting's fine band to the level asked for (`dinstyle image --texture auto` asks
+/// for the style image's at the frame's size).
+#[test]
+fn a_texture_level_chooses_the_share_that_reaches_it() {
+    use dinstyle::painter::texture::fine_band_level;
+    let (mut painter, _) = painters();
+    let photo = RgbImage::from_fn(320, 240, |x, y| {
+        let v = if (x / 3 + y / 5) % 2 == 0 { 210 } else { 40 };
+        image::Rgb([v, (x / 2) as u8, 255 - v])
+    });
+    let with = |texture, texture_level| PaintSettings {
+        processing_size: 120,
+        texture,
+        texture_level,
+        ..PaintSettings::default()
+    };
+    let level = |picture: &RgbImage| fine_band_level(picture, 120);
+    let none = paint(&mut painter, &with(0.0, None), &photo);
+    let all = paint(&mut painter, &with(1.0, None), &photo);
+    let (lowest, highest) = (level(&none), level(&all));
+    assert!(highest > lowest + 2.0, "{lowest} {highest}");
+    // a level between: reached within the rounding of the bytes, whatever `texture` says
+    for (share, texture) in [(0.3, 1.0), (0.6, 0.0), (1.0, 0.2)] {
+        let want = lowest + share * (highest - lowest);
+        let got = level(&paint(&mut painter, &with(texture, Some(want)), &photo));
+        assert!(
+            (got - want).abs() < 0.05 * (highest - lowest),
+            "{want} {got}"
+        );
+    }
+    // beyond what all of it gives: more than all, up to the most a matched frame gets
+    let most = paint(&mut painter, &with(0.0, Some(1e6)), &photo);
+    assert!(level(&most) > highest + 0.3 * (highest - lowest));
+    // no level (or none to reach): `texture` as given
+    assert_eq!(
+        paint(&mut painter, &with(0.4, Some(0.0)), &photo),
+        paint(&mut painter, &with(0.4, None), &photo)
+    );
+    // a frame painted at its own size: unchanged
+    let small = picture(100, 80);
+    assert_eq!(
+        paint(&mut painter, &with(0.0, Some(50.0)), &small),
+        paint(&mut painter, &with(0.0, None), &small)
+    );
+}

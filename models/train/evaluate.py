@@ -216,6 +216,28 @@ def with_fine_band(painted, full, side, amount):
     return (painted + amount * (full - low)).clamp(0, 1)
 
 
+def fine_band_level(x, side):
+    """dinstyle's fine-band level: the RMS of the luma of `x` minus that of its copy scaled to
+    `side` and back (in 0..1 units; dinstyle counts 0-255 steps)."""
+    y = luma(x)
+    return float((y - resize(resize(y, side, clamp=False), y.shape[-1], clamp=False)).pow(2).mean().sqrt())
+
+
+MOST_MATCHED_SHARE = 1.5  # dinstyle's painter::texture::MOST_MATCHED_SHARE
+
+
+def matching_share(band, detail_band, level, most=MOST_MATCHED_SHARE):
+    """dinstyle's `--texture auto`: the share t in 0..most at which the RMS of t * luma(band) +
+    detail_band is nearest `level` (the larger root of the quadratic, else its lowest point)."""
+    h = luma(band)
+    a, b, c = float(h.pow(2).mean()), float((h * detail_band).mean()), float(detail_band.pow(2).mean())
+    if a <= 1e-12 or level <= 0:
+        return 0.0
+    disc = b * b - a * (c - level * level)
+    t = (-b + disc ** 0.5) / a if disc >= 0 else -b / a
+    return min(max(t, 0.0), most)
+
+
 def paint_one(net, held, ci, si, alpha):
     key = (id(net), si, ci if alpha != 1 else None, alpha, held.scaled)
     if key not in _kernel_cache:
@@ -240,8 +262,22 @@ def paint_one(net, held, ci, si, alpha):
             if full_size_key not in _kernel_cache:
                 _kernel_cache[full_size_key] = net.encode_style(held.style_inputs[si], upscaled=False)
         full = net.stylize(photo, _kernel_cache[full_size_key]).clamp(0, 1)
-        painted = with_fine_band(painted, full, held.processing_size, held.texture)
+        share = held.texture
+        if share == "auto":  # as much as gives the painting the style's fine band at this size
+            side = held.processing_size
+            band = full - resize(resize(full, side), photo.shape[-1], clamp=False)
+            detail_band = held.detail * (luma(photo) - resize(luma(small), photo.shape[-1], clamp=False))
+            share = matching_share(band, detail_band, fine_band_level(held.styles[si], side))
+        painted = with_fine_band(painted, full, held.processing_size, share)
     return with_detail(painted, photo, small, held.detail)
+
+
+def texture_choice(s):
+    return s if s == "auto" else float(s)
+
+
+def texture_tag(texture):
+    return texture if texture == "auto" else f"{texture:g}"
 
 
 def main():
@@ -259,10 +295,10 @@ def main():
     ap.add_argument("--detail", type=float, default=0.5,
                     help="share of the photo's fine detail put back after scaling up, as dinstyle's "
                          "--detail (default: %(default)s, dinstyle's)")
-    ap.add_argument("--texture", type=float, default=0.5,
-                    help="share of a full-size painting's fine band added after scaling up, as "
-                         "dinstyle image's --texture (default: %(default)s, dinstyle image's; the "
-                         "element's is 0)")
+    ap.add_argument("--texture", type=texture_choice, default="auto",
+                    help="share of a full-size painting's fine band added after scaling up, or auto "
+                         "(as much as gives the painting the style's fine band), as dinstyle image's "
+                         "--texture (default: %(default)s, dinstyle image's; the element's is 0)")
     ap.add_argument("--styles", type=int, default=20, help="held-out styles to use (default: %(default)s)")
     ap.add_argument("--photos", type=int, default=40, help="held-out photos to use (default: %(default)s)")
     ap.add_argument("--alphas", default="1", help="comma-separated style strengths (default: %(default)s)")
@@ -276,7 +312,7 @@ def main():
     held = HeldOut(args.data, args.out, args.photos, args.styles, args.size, args.style_size, args.processing_size,
                    args.detail, args.texture)
     tag = f"{args.size}px-{args.styles}x{args.photos}" + (
-        f"-p{args.processing_size}-d{args.detail:g}-t{args.texture:g}" if held.scaled else "")
+        f"-p{args.processing_size}-d{args.detail:g}-t{texture_tag(args.texture)}" if held.scaled else "")
 
     systems = {"photo": lambda ci, si: held.photos[ci],
                "reinhard": lambda ci, si: torch.from_numpy(reinhard(to_hwc(held.photos[ci]), to_hwc(

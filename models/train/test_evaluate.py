@@ -5,7 +5,7 @@
 
 import torch
 
-from evaluate import layout_change, resize, with_detail, with_fine_band
+from evaluate import fine_band_level, layout_change, matching_share, resize, with_detail, with_fine_band
 from losses import luma
 
 
@@ -60,6 +60,20 @@ def test_the_fine_band_brings_the_full_size_strokes_and_keeps_the_bold_ones():
     region = lambda t: t[..., 8:56, 4:24].mean().item()
     assert abs(region(both) - region(painted)) < 0.03  # the bold colour stays the small painting's
     assert with_fine_band(painted, full, 32, 0) is painted
+
+
+
+def test_texture_auto_reaches_the_level_asked_for():
+    torch.manual_seed(0)
+    band = torch.randn(1, 3, 64, 64) * 0.1
+    detail_band = torch.randn(1, 1, 64, 64) * 0.02
+    rms = lambda t: float((t * luma(band) + detail_band).pow(2).mean().sqrt())
+    for want in (0.05, 0.08):
+        assert abs(rms(matching_share(band, detail_band, want, most=2.0)) - want) < 1e-4
+    assert matching_share(band, detail_band, 10.0) == 1.5  # no more than `most`
+    assert matching_share(band * 0, detail_band, 0.05) == 0.0  # no band: nothing to add
+    flat, noisy = torch.full((1, 3, 64, 64), 0.4), torch.rand(1, 3, 64, 64)
+    assert fine_band_level(flat, 16) < 1e-4 < 0.1 < fine_band_level(noisy, 16)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ use std::time::Instant;
 
 use clap::Args;
 use dinstyle::frame::Packed;
+use dinstyle::painter::texture::style_fine_band_level;
 use dinstyle::painter::PainterEvent;
-use dinstyle::{image_io, Error, PaintSettings, Painter, Result};
+use dinstyle::{image_io, Error, PaintSettings, Painter, Result, StyleSource, StyleSpec};
+use image::RgbImage;
 
 use super::{output_paths, report};
 
@@ -41,10 +43,11 @@ pub struct ImageArgs {
           value_parser = unit_interval)]
     detail: f64,
     /// Share of the fine strokes of a second painting at the photo's own size added to a photo
-    /// painted at --processing-size (0: none, one painting; 1: all of them, sharper texture).
-    #[arg(long, default_value_t = dinstyle::DEFAULT_IMAGE_TEXTURE, value_name = "T",
-          value_parser = unit_interval)]
-    texture: f64,
+    /// painted at --processing-size (0: none, one painting; 1: all of them, sharper texture);
+    /// auto: up to all of them, as many as give the painting the fine detail the style image
+    /// has at the photo's size (a style given as a kernel file or preset gets 0.5).
+    #[arg(long, default_value = "auto", value_name = "T|auto", value_parser = texture_choice)]
+    texture: TextureChoice,
     #[command(flatten)]
     engine: super::EngineArgs,
     /// Print only errors.
@@ -57,6 +60,66 @@ pub(crate) fn unit_interval(s: &str) -> std::result::Result<f64, String> {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
         Ok(v) => Err(format!("{v} is outside 0..1")),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `--texture`: a fixed share of the full-size painting's fine band, or one matched to the style.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum TextureChoice {
+    Share(f64),
+    MatchStyle,
+}
+
+fn texture_choice(s: &str) -> std::result::Result<TextureChoice, String> {
+    match s {
+        "auto" => Ok(TextureChoice::MatchStyle),
+        _ => unit_interval(s).map(TextureChoice::Share),
+    }
+}
+
+/// The style's pictures, kept to match `--texture auto` to each photo's size: every part of
+/// the style with its weight, or `None` where a part has no picture (a kernel file, a preset).
+struct StylePictures(Option<Vec<(RgbImage, f64)>>);
+
+/// Style pictures are kept at most this long side: a painting shown at a photo's size is rarely
+/// larger, and a huge one would otherwise be held in memory for the whole batch.
+const STYLE_PICTURE_SIDE: u32 = 4096;
+
+impl StylePictures {
+    fn load(spec: &StyleSpec) -> Result<Self> {
+        let mut parts = Vec::new();
+        for (source, weight) in &spec.parts {
+            let StyleSource::Image(path) = source else {
+                return Ok(Self(None));
+            };
+            let picture = image_io::load_image(path, "style image")?;
+            parts.push((
+                image_io::limit_long_side(&picture.rgb, STYLE_PICTURE_SIDE),
+                *weight,
+            ));
+        }
+        Ok(Self(Some(parts)))
+    }
+
+    /// The settings' `texture` and `texture_level` for a photo of `size`.
+    fn texture(
+        &self,
+        choice: TextureChoice,
+        size: (u32, u32),
+        processing: u32,
+    ) -> (f64, Option<f32>) {
+        let parts = match (choice, &self.0) {
+            (TextureChoice::Share(share), _) => return (share, None),
+            (TextureChoice::MatchStyle, None) => return (dinstyle::DEFAULT_IMAGE_TEXTURE, None),
+            (TextureChoice::MatchStyle, Some(parts)) => parts,
+        };
+        let total: f64 = parts.iter().map(|(_, w)| w).sum();
+        let level = parts.iter().try_fold(0.0, |sum, (picture, weight)| {
+            style_fine_band_level(picture, size, processing)
+                .map(|level| sum + level as f64 * weight / total.max(f64::EPSILON))
+        });
+        // a style without a fine band (level 0) gets none: `texture` 0 stands where no level does
+        (0.0, level.map(|l| l as f32))
     }
 }
 
@@ -97,10 +160,18 @@ pub fn run(args: ImageArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return report(&e),
     };
+    let pictures = match args.texture {
+        TextureChoice::MatchStyle => StylePictures::load(&args.style.style),
+        TextureChoice::Share(_) => Ok(StylePictures(None)),
+    };
+    let pictures = match pictures {
+        Ok(p) => p,
+        Err(e) => return report(&e),
+    };
     let mut code = 0;
     for (input, output) in args.inputs.iter().zip(&outputs) {
         let start = Instant::now();
-        match stylize_file(&mut painter, input, output, &args) {
+        match stylize_file(&mut painter, &pictures, input, output, &args) {
             Ok((w, h)) => {
                 if !args.quiet {
                     eprintln!(
@@ -128,6 +199,7 @@ pub fn run(args: ImageArgs) -> u8 {
 
 fn stylize_file(
     painter: &mut Painter,
+    pictures: &StylePictures,
     input: &Path,
     output: &Path,
     args: &ImageArgs,
@@ -136,12 +208,15 @@ fn stylize_file(
     let photo = image_io::load_image(input, "image")?;
     let rgb = image_io::limit_long_side(&photo.rgb, args.size);
     let size = (rgb.width() as usize, rgb.height() as usize);
+    let (texture, texture_level) =
+        pictures.texture(args.texture, rgb.dimensions(), args.processing_size);
     let settings = PaintSettings {
         alpha: controls.alpha,
         preserve_colour: controls.preserve_colour,
         processing_size: args.processing_size,
         detail: args.detail,
-        texture: args.texture,
+        texture,
+        texture_level,
         ..PaintSettings::default()
     };
     for event in painter.begin_frame(&settings, size) {

@@ -5,13 +5,15 @@
 //! background, moves cross-fades and the shown strength on by one frame and loads the mask at
 //! the frame's size; [`Painter::paint`] scales the frame to the processing size, mixes the style
 //! with the frame's own kernels (`alpha`), stylizes with stability, scales back, adds the fine
-//! band of a second painting at the frame's own size (`texture`) and puts the frame's fine
-//! detail back (`detail`), paints the mask's second style, blends by the mask and keeps the
-//! frame's colours, all on one packed frame type ([`Packed`]).
+//! band of a second painting at the frame's own size (`texture`, or as much as the style image
+//! has, [`texture`]) and puts the frame's fine detail back (`detail`), paints the mask's second
+//! style, blends by the mask and keeps the frame's colours, all on one packed frame type
+//! ([`Packed`]).
 
 mod mask;
 mod scale;
 mod slot;
+pub mod texture;
 
 use std::mem::take;
 use std::path::Path;
@@ -53,6 +55,11 @@ pub struct PaintSettings {
     /// 0 none (one painting per frame), 1 all (values outside 0..1 count as the nearer end);
     /// above 0 it paints each scaled frame twice.
     pub texture: f64,
+    /// Where set, replaces `texture`: each scaled frame gets the share (0 to
+    /// `texture::MOST_MATCHED_SHARE`) that brings its painting's fine band to this level
+    /// (`texture::style_fine_band_level`: the style image's own at the frame's size), so a
+    /// sharp painting gives fine strokes and a smooth one none.
+    pub texture_level: Option<f32>,
     /// Frames over which style, mask-style and alpha changes cross-fade; 0: at once.
     pub transition_frames: u32,
     /// Weight of past frames in the moving average of the normalisation statistics.
@@ -67,6 +74,7 @@ impl Default for PaintSettings {
             processing_size: crate::DEFAULT_PROCESSING_SIZE,
             detail: crate::DEFAULT_DETAIL,
             texture: crate::DEFAULT_TEXTURE,
+            texture_level: None,
             transition_frames: 0,
             stability: 0.0,
         }
@@ -350,7 +358,8 @@ impl Painter {
             settings.processing_size,
             settings.detail,
             settings.texture,
-        );
+        )
+        .with_texture_level(settings.texture_level);
         let scaled = work.scaled();
         let own = match alpha < 1.0 {
             true => {

@@ -15,6 +15,7 @@ use std::cell::OnceCell;
 use image::RgbImage;
 use rayon::prelude::*;
 
+use super::texture::{BandSums, MOST_MATCHED_SHARE};
 use crate::frame::Packed;
 use crate::image_io;
 
@@ -28,7 +29,7 @@ fn unit(share: f64) -> f32 {
 }
 
 /// BT.601 luma weights (as `evaluate.py`'s detail add-back).
-const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
+pub(super) const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
 
 fn luma(px: &[u8], rgb: [usize; 3]) -> f32 {
     LUMA[0] * px[rgb[0]] as f32 + LUMA[1] * px[rgb[1]] as f32 + LUMA[2] * px[rgb[2]] as f32
@@ -42,8 +43,11 @@ pub(super) struct WorkFrame<'a> {
     processing: Option<u32>,
     /// Share of the fine detail put back after the scale-up, in 0..=1.
     detail: f32,
-    /// Share of the full-size painting's fine band added after the scale-up, in 0..=1.
+    /// Share of the full-size painting's fine band added after the scale-up, in 0..=1 (unless
+    /// `texture_level` chooses it).
     texture: f32,
+    /// The fine-band level (`texture::fine_band_level`) the painting is brought to, where set.
+    texture_level: Option<f32>,
     rgb: OnceCell<RgbImage>,
     low_luma: OnceCell<Vec<f32>>,
 }
@@ -60,9 +64,17 @@ impl<'a> WorkFrame<'a> {
             processing: scaled.then_some(processing_size),
             detail: unit(detail),
             texture: unit(texture),
+            texture_level: None,
             rgb: OnceCell::new(),
             low_luma: OnceCell::new(),
         }
+    }
+
+    /// Chooses the share of the fine band per frame instead of `texture`, so that the
+    /// painting's fine band (with the detail put back) reaches `level` (`None`: `texture`).
+    pub fn with_texture_level(mut self, level: Option<f32>) -> Self {
+        self.texture_level = level.filter(|l| l.is_finite() && *l > 0.0);
+        self
     }
 
     /// The frame is painted at the processing size and scaled back.
@@ -72,7 +84,7 @@ impl<'a> WorkFrame<'a> {
 
     /// The frame is painted a second time at its own size for the fine band (`texture`).
     pub fn textured(&self) -> bool {
-        self.scaled() && self.texture > 0.0
+        self.scaled() && (self.texture > 0.0 || self.texture_level.is_some())
     }
 
     /// The frame at the size it is painted at, as RGB.
@@ -113,7 +125,12 @@ impl<'a> WorkFrame<'a> {
             &image_io::resample_rgb(full, self.rgb().dimensions()),
             full.dimensions(),
         );
-        let amount = self.texture;
+        let amount = match self.texture_level {
+            Some(level) => self
+                .band_sums(full, &low)
+                .matching_share(level, MOST_MATCHED_SHARE),
+            None => self.texture,
+        };
         let row = 3 * full.width() as usize;
         painted
             .par_chunks_mut(row)
@@ -125,6 +142,38 @@ impl<'a> WorkFrame<'a> {
                     *p = (*p as f32 + amount * (f as f32 - l as f32) + 0.5) as u8;
                 }
             });
+    }
+
+    /// The sums from which the fine band's level at any share follows: the luma of `full -
+    /// low` (the full-size painting's fine band) against the detail `scale_back` adds.
+    fn band_sums(&self, full: &RgbImage, low: &RgbImage) -> BandSums {
+        let (detail, low_luma) = (self.detail, self.low_luma());
+        let input = self.input;
+        let (w, bpp, rgb) = (input.width, input.layout.bytes_per_pixel, input.layout.rgb);
+        let row = w * bpp;
+        input
+            .data
+            .par_chunks(input.stride)
+            .take(input.height)
+            .zip(full.as_raw().par_chunks_exact(3 * w))
+            .zip(low.as_raw().par_chunks_exact(3 * w))
+            .zip(low_luma.par_chunks(w))
+            .map(|(((src, f), l), low_y)| {
+                let mut sums = BandSums::default();
+                let pixels = src[..row].chunks_exact(bpp).zip(f.chunks_exact(3));
+                for (((s, f), l), &low_y) in pixels.zip(l.chunks_exact(3)).zip(low_y) {
+                    let h = luma(f, [0, 1, 2]) - luma(l, [0, 1, 2]);
+                    let d = detail * (luma(s, rgb) - low_y);
+                    sums = sums.add(BandSums {
+                        hh: (h * h) as f64,
+                        hd: (h * d) as f64,
+                        dd: (d * d) as f64,
+                        pixels: 1.0,
+                    });
+                }
+                sums
+            })
+            .reduce(BandSums::default, BandSums::add)
     }
 
     /// Writes `painted` (the painting, already scaled back to the frame's size) into the colour

@@ -113,6 +113,9 @@ impl Settings {
             processing_size: self.processing_size,
             detail: self.detail,
             texture: self.texture,
+            // matching the style's fine band needs the style image at each frame's size; the
+            // element keeps the share it is given
+            texture_level: None,
             transition_frames: self.transition_frames,
             stability: self.stability,
         }

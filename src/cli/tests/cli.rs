@@ -278,3 +278,40 @@ fn absent_cuda_exits_69() {
     assert_eq!(out.status.code(), Some(69), "{}", stderr(&out));
     assert!(stderr(&out).contains("cuda"), "{}", stderr(&out));
 }
+
+/// `--texture auto` (the default) gives a painting as much fine band as the style image has at
+/// the photo's size: none for a flat style, some for a sharp one; other values are refused.
+#[test]
+fn texture_auto_follows_the_style_images_fine_band() {
+    let s = Scene::new();
+    RgbImage::from_pixel(96, 80, Rgb([180, 90, 40]))
+        .save(s.path("flat.png"))
+        .unwrap();
+    let paint = |style: &str, texture: Option<&str>, out: &str| {
+        let mut args = vec!["image", "photo.png", "--style", style, "-o", out];
+        args.extend(["--processing-size", "24"]);
+        args.extend(texture.map(|t| ["--texture", t]).into_iter().flatten());
+        let run = s.run(&args);
+        assert!(run.status.success(), "{}", stderr(&run));
+        image::open(s.path(out)).unwrap().to_rgb8()
+    };
+    assert_eq!(
+        paint("flat.png", None, "flat-auto.png"),
+        paint("flat.png", Some("0"), "flat-0.png")
+    );
+    let sharp = paint("style.png", Some("auto"), "sharp-auto.png");
+    assert_ne!(sharp, paint("style.png", Some("0"), "sharp-0.png"));
+    assert_eq!(sharp, paint("style.png", None, "sharp-default.png"));
+    for bad in ["1.5", "sharp", "-0.1"] {
+        let args = [
+            "image",
+            "photo.png",
+            "--style",
+            "style.png",
+            "--texture",
+            bad,
+        ];
+        let out = s.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+    }
+}
