@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use candle_core::Device;
 use dinstyle::frame::Packed;
-use dinstyle::painter::texture::style_fine_band_level;
+use dinstyle::painter::texture::matched_texture_level;
 use dinstyle::{image_io, DinModel, PaintSettings, Painter};
 use image::{imageops, Rgb, RgbImage};
 
@@ -58,7 +58,7 @@ fn main() -> dinstyle::Result<()> {
             // style image has at the photo's size
             let settings = PaintSettings {
                 texture: 0.0,
-                texture_level: style_fine_band_level(
+                texture_level: matched_texture_level(
                     &style,
                     p.dimensions(),
                     dinstyle::DEFAULT_PROCESSING_SIZE,

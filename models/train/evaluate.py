@@ -224,6 +224,7 @@ def fine_band_level(x, side):
 
 
 MOST_MATCHED_SHARE = 1.5  # dinstyle's painter::texture::MOST_MATCHED_SHARE
+LEVEL_OVER_STYLE = 1.3  # dinstyle's painter::texture::LEVEL_OVER_STYLE
 
 
 def matching_share(band, detail_band, level, most=MOST_MATCHED_SHARE):
@@ -267,7 +268,8 @@ def paint_one(net, held, ci, si, alpha):
             side = held.processing_size
             band = full - resize(resize(full, side), photo.shape[-1], clamp=False)
             detail_band = held.detail * (luma(photo) - resize(luma(small), photo.shape[-1], clamp=False))
-            share = matching_share(band, detail_band, fine_band_level(held.styles[si], side))
+            level = LEVEL_OVER_STYLE * fine_band_level(held.styles[si], side)
+            share = matching_share(band, detail_band, level)
         painted = with_fine_band(painted, full, held.processing_size, share)
     return with_detail(painted, photo, small, held.detail)
 

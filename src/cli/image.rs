@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::Args;
 use dinstyle::frame::Packed;
-use dinstyle::painter::texture::style_fine_band_level;
+use dinstyle::painter::texture::matched_texture_level;
 use dinstyle::painter::PainterEvent;
 use dinstyle::{image_io, Error, PaintSettings, Painter, Result, StyleSource, StyleSpec};
 use image::RgbImage;
@@ -44,8 +44,8 @@ pub struct ImageArgs {
     detail: f64,
     /// Share of the fine strokes of a second painting at the photo's own size added to a photo
     /// painted at --processing-size (0: none, one painting; 1: all of them, sharper texture);
-    /// auto: as many as give the painting the fine detail the style image has at the photo's
-    /// size, up to 1.5x (a style given as a kernel file or preset gets 0.5).
+    /// auto: as many as give the painting a little more fine detail (1.3x) than the style image
+    /// has at the photo's size, up to 1.5 (a style given as a kernel file or preset gets 0.5).
     #[arg(long, default_value = "auto", value_name = "T|auto", value_parser = texture_choice)]
     texture: TextureChoice,
     #[command(flatten)]
@@ -115,7 +115,7 @@ impl StylePictures {
         };
         let total: f64 = parts.iter().map(|(_, w)| w).sum();
         let level = parts.iter().try_fold(0.0, |sum, (picture, weight)| {
-            style_fine_band_level(picture, size, processing)
+            matched_texture_level(picture, size, processing)
                 .map(|level| sum + level as f64 * weight / total.max(f64::EPSILON))
         });
         // a style without a fine band (level 0) gets none: `texture` 0 stands where no level does
