@@ -264,7 +264,7 @@ def paint_one(net, held, ci, si, alpha):
                 _kernel_cache[full_size_key] = net.encode_style(held.style_inputs[si], upscaled=False)
         full = net.stylize(photo, _kernel_cache[full_size_key]).clamp(0, 1)
         share = held.texture
-        if share == "auto":  # as much as gives the painting the style's fine band at this size
+        if share == "auto":  # as much as gives the painting 1.3x the style's fine band at this size
             side = held.processing_size
             band = full - resize(resize(full, side), photo.shape[-1], clamp=False)
             detail_band = held.detail * (luma(photo) - resize(luma(small), photo.shape[-1], clamp=False))
@@ -299,7 +299,7 @@ def main():
                          "--detail (default: %(default)s, dinstyle's)")
     ap.add_argument("--texture", type=texture_choice, default="auto",
                     help="share of a full-size painting's fine band added after scaling up, or auto "
-                         "(as much as gives the painting the style's fine band), as dinstyle image's "
+                         "(as much as gives the painting 1.3x the style's fine band), as dinstyle image's "
                          "--texture (default: %(default)s, dinstyle image's; the element's is 0)")
     ap.add_argument("--styles", type=int, default=20, help="held-out styles to use (default: %(default)s)")
     ap.add_argument("--photos", type=int, default=40, help="held-out photos to use (default: %(default)s)")
