@@ -138,15 +138,19 @@ fn detail_comes_back_after_the_scale_up() {
     );
 }
 
+/// Sharp edges, where the painting at full size has strokes the smaller one cannot hold.
+fn edges() -> RgbImage {
+    RgbImage::from_fn(320, 240, |x, y| {
+        let v = if (x / 3 + y / 5) % 2 == 0 { 210 } else { 40 };
+        image::Rgb([v, (x / 2) as u8, 255 - v])
+    })
+}
+
 #[test]
 fn texture_adds_the_fine_band_of_a_painting_at_full_size() {
     let (mut painter, _) = painters();
     assert_eq!(PaintSettings::default().texture, DEFAULT_TEXTURE);
-    // Sharp edges, where the painting at full size has strokes the smaller one cannot hold.
-    let photo = RgbImage::from_fn(320, 240, |x, y| {
-        let v = if (x / 3 + y / 5) % 2 == 0 { 210 } else { 40 };
-        image::Rgb([v, (x / 2) as u8, 255 - v])
-    });
+    let photo = edges();
     let with = |processing_size, texture| PaintSettings {
         processing_size,
         detail: 0.0,
@@ -190,10 +194,7 @@ fn texture_adds_the_fine_band_of_a_painting_at_full_size() {
 fn a_texture_level_chooses_the_share_that_reaches_it() {
     use dinstyle::painter::texture::fine_band_level;
     let (mut painter, _) = painters();
-    let photo = RgbImage::from_fn(320, 240, |x, y| {
-        let v = if (x / 3 + y / 5) % 2 == 0 { 210 } else { 40 };
-        image::Rgb([v, (x / 2) as u8, 255 - v])
-    });
+    let photo = edges();
     let with = |texture, texture_level| PaintSettings {
         processing_size: 120,
         texture,

@@ -29,9 +29,9 @@ fn unit(share: f64) -> f32 {
 }
 
 /// BT.601 luma weights (as `evaluate.py`'s detail add-back).
-pub(super) const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
+const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
 
-fn luma(px: &[u8], rgb: [usize; 3]) -> f32 {
+pub(super) fn luma(px: &[u8], rgb: [usize; 3]) -> f32 {
     LUMA[0] * px[rgb[0]] as f32 + LUMA[1] * px[rgb[1]] as f32 + LUMA[2] * px[rgb[2]] as f32
 }
 

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::image_io;
 
-use super::scale::LUMA;
+use super::scale::luma;
 
 /// The most of the fine band a matched frame gets: a little more than all of it, as a sharp
 /// painting's fine strokes are often stronger than those of the model's full-size painting
@@ -27,23 +27,21 @@ pub fn fine_band_level(rgb: &RgbImage, side: u32) -> f32 {
     if side == 0 || w.min(h) <= side {
         return 0.0;
     }
-    let luma: Vec<f32> = rgb
-        .as_raw()
-        .par_chunks_exact(3)
-        .map(|p| LUMA[0] * p[0] as f32 + LUMA[1] * p[1] as f32 + LUMA[2] * p[2] as f32)
+    let lumas: Vec<f32> = (rgb.as_raw().par_chunks_exact(3))
+        .map(|p| luma(p, [0, 1, 2]))
         .collect();
     let small = image_io::short_side_dims((w, h), side);
     let low = image_io::resample_plane(
-        &image_io::resample_plane(&luma, (w, h), small),
+        &image_io::resample_plane(&lumas, (w, h), small),
         small,
         (w, h),
     );
-    let sum: f64 = luma
+    let sum: f64 = lumas
         .par_iter()
         .zip(&low)
         .map(|(&y, &l)| ((y - l) as f64).powi(2))
         .sum();
-    (sum / luma.len() as f64).sqrt() as f32
+    (sum / lumas.len() as f64).sqrt() as f32
 }
 
 /// The style image's fine-band level for a `frame`-sized frame painted at `processing_size`:
