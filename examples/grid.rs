@@ -54,8 +54,8 @@ fn main() -> dinstyle::Result<()> {
         )?)?;
         let mut painter = Painter::new(model.clone(), kernels, dinstyle::DEFAULT_STYLE_SIZE)?;
         for (i, p) in photo_imgs.iter().enumerate() {
-            // as `dinstyle image --texture auto` (its default): as much of the fine band as the
-            // style image has at the photo's size
+            // as `dinstyle image --texture auto` (its default): the fine band brought past the
+            // style image's own at the photo's size (`texture::LEVEL_OVER_STYLE` times)
             let settings = PaintSettings {
                 texture: 0.0,
                 texture_level: matched_texture_level(

@@ -189,7 +189,7 @@ fn texture_adds_the_fine_band_of_a_painting_at_full_size() {
 
 /// `texture_level`: each frame gets the share of the fine band (instead of `texture`) that
 /// brings its painting's fine band to the level asked for (`dinstyle image --texture auto` asks
-/// for the style image's at the frame's size).
+/// for a multiple of the style image's at the frame's size).
 #[test]
 fn a_texture_level_chooses_the_share_that_reaches_it() {
     use dinstyle::painter::texture::fine_band_level;

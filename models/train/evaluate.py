@@ -223,8 +223,8 @@ def fine_band_level(x, side):
     return float((y - resize(resize(y, side, clamp=False), y.shape[-1], clamp=False)).pow(2).mean().sqrt())
 
 
-MOST_MATCHED_SHARE = 1.5  # dinstyle's painter::texture::MOST_MATCHED_SHARE
-LEVEL_OVER_STYLE = 1.3  # dinstyle's painter::texture::LEVEL_OVER_STYLE
+MOST_MATCHED_SHARE = 2.0  # dinstyle's painter::texture::MOST_MATCHED_SHARE
+LEVEL_OVER_STYLE = 1.6  # dinstyle's painter::texture::LEVEL_OVER_STYLE
 
 
 def matching_share(band, detail_band, level, most=MOST_MATCHED_SHARE):
@@ -264,7 +264,7 @@ def paint_one(net, held, ci, si, alpha):
                 _kernel_cache[full_size_key] = net.encode_style(held.style_inputs[si], upscaled=False)
         full = net.stylize(photo, _kernel_cache[full_size_key]).clamp(0, 1)
         share = held.texture
-        if share == "auto":  # as much as gives the painting 1.3x the style's fine band at this size
+        if share == "auto":  # as much as gives the painting 1.6x the style's fine band at this size
             side = held.processing_size
             band = full - resize(resize(full, side), photo.shape[-1], clamp=False)
             detail_band = held.detail * (luma(photo) - resize(luma(small), photo.shape[-1], clamp=False))
@@ -299,7 +299,7 @@ def main():
                          "--detail (default: %(default)s, dinstyle's)")
     ap.add_argument("--texture", type=texture_choice, default="auto",
                     help="share of a full-size painting's fine band added after scaling up, or auto "
-                         "(as much as gives the painting 1.3x the style's fine band), as dinstyle image's "
+                         "(as much as gives the painting 1.6x the style's fine band), as dinstyle image's "
                          "--texture (default: %(default)s, dinstyle image's; the element's is 0)")
     ap.add_argument("--styles", type=int, default=20, help="held-out styles to use (default: %(default)s)")
     ap.add_argument("--photos", type=int, default=40, help="held-out photos to use (default: %(default)s)")

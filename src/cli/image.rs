@@ -44,8 +44,8 @@ pub struct ImageArgs {
     detail: f64,
     /// Share of the fine strokes of a second painting at the photo's own size added to a photo
     /// painted at --processing-size (0: none, one painting; 1: all of them, sharper texture);
-    /// auto: as many as give the painting a little more fine detail (1.3x) than the style image
-    /// has at the photo's size, up to 1.5 (a style given as a kernel file or preset gets 0.5).
+    /// auto: as many as give the painting more fine detail (1.6x) than the style image
+    /// has at the photo's size, up to 2 (a style given as a kernel file or preset gets 0.5).
     #[arg(long, default_value = "auto", value_name = "T|auto", value_parser = texture_choice)]
     texture: TextureChoice,
     #[command(flatten)]
