@@ -5,7 +5,7 @@
 //! them ([`Engine::paint`]). Kernels are mixed (alpha, cross-fades, style mixes) as
 //! [`StyleKernels`], above the engines, so every engine sees the same mix.
 //!
-//! * [`CpuNet`](crate::cpu::CpuNet): the CPU engine (row kernels per instruction set);
+//! * [`CpuNet`]: the CPU engine (row kernels per instruction set);
 //! * [`GraphEngine`]: the Candle graph of [`DinModel::stylize`], for CUDA (and the reference).
 
 use std::sync::Arc;

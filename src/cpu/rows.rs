@@ -4,7 +4,7 @@
 //! working set stays in cache. ("Kernels" elsewhere means a style's weights.)
 //!
 //! Each operation is written once over `LANES`-wide register blocks and compiled per
-//! instruction set by [`dispatch!`].
+//! instruction set by `simd::dispatch!`.
 
 use super::simd::{dispatch, madd, Isa, Level};
 
