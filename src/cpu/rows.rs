@@ -157,9 +157,11 @@ pub fn dense3x3_row(
     relu: bool,
     out: &mut [f32],
 ) {
-    // SAFETY: a `Level` is only made by detection; the sizes are checked inside.
+    // SAFETY: a `Level` is only made by detection (AVX-512 is only detected beside AVX2 and
+    // FMA); the sizes are checked inside. AVX-512 CPUs take the AVX2 tiles too: with the portable
+    // kernel compiled for AVX-512 a 640x360 frame took 1.3x as long on a Xeon (benches/RESULTS.md).
     #[cfg(target_arch = "x86_64")]
-    if level.0 == Isa::Avx2 {
+    if matches!(level.0, Isa::Avx2 | Isa::Avx512) {
         return unsafe { super::x86::dense3x3_row_avx2(rows, wp, weights, bias, relu, out) };
     }
     let (cin, weight) = (weights.cin, &weights.weight[..]);
