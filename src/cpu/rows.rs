@@ -6,7 +6,7 @@
 //! Each operation is written once over `LANES`-wide register blocks and compiled per
 //! instruction set by `simd::dispatch!`.
 
-use super::simd::{dispatch, madd, Isa, Level};
+use super::simd::{dispatch, madd, Isa, Level, FMA_NATIVE};
 
 /// Output channels computed together: each loaded input vector feeds this many FMAs.
 const BLOCK: usize = 8;
@@ -73,7 +73,8 @@ fn dense3x3_block<const L: usize, const F: bool, const CB: usize>(
     }
 }
 
-#[inline(always)]
+/// [`dense3x3_row`] from the portable kernel (`weight` is `[cout][cin][3][3]`), for CPUs
+/// without AVX2 (those with it use `x86`).
 #[allow(clippy::too_many_arguments)]
 fn dense3x3_row_body<const L: usize, const F: bool>(
     rows: [&[f32]; 3],
@@ -157,25 +158,19 @@ pub fn dense3x3_row(
     relu: bool,
     out: &mut [f32],
 ) {
-    // SAFETY: a `Level` is only made by detection (AVX-512 is only detected beside AVX2 and
-    // FMA); the sizes are checked inside. AVX-512 CPUs take the AVX2 tiles too: with the portable
-    // kernel compiled for AVX-512 a 640x360 frame took 1.3x as long on a Xeon (benches/RESULTS.md).
+    // AVX-512 CPUs take the AVX2 tiles too: with the portable kernel compiled for AVX-512 a
+    // 640x360 frame took 1.3x as long on a Xeon (benches/RESULTS.md).
+    // SAFETY: a `Level` is only made by detection, and AVX-512 only beside AVX2 and FMA; the
+    // sizes are checked inside.
     #[cfg(target_arch = "x86_64")]
     if matches!(level.0, Isa::Avx2 | Isa::Avx512) {
         return unsafe { super::x86::dense3x3_row_avx2(rows, wp, weights, bias, relu, out) };
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = level;
     let (cin, weight) = (weights.cin, &weights.weight[..]);
-    dense3x3_row_portable(level, rows, cin, wp, weight, bias, relu, out)
+    dense3x3_row_body::<8, FMA_NATIVE>(rows, cin, wp, weight, bias, relu, out)
 }
-
-dispatch!(
-    /// [`dense3x3_row`] from the portable kernel (`weight` is `[cout][cin][3][3]`; x86 CPUs with
-    /// AVX2 but not AVX-512 use `x86`).
-    dense3x3_row_portable => dense3x3_row_body(
-        rows: [&[f32]; 3], cin: usize, wp: usize, weight: &[f32], bias: &[f32], relu: bool,
-        out: &mut [f32],
-    )
-);
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]

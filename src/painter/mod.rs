@@ -58,7 +58,8 @@ pub struct PaintSettings {
     /// Where set, replaces `texture`: each scaled frame gets the share (0 to
     /// `texture::MOST_MATCHED_SHARE`) that brings its painting's fine band to this level
     /// (`texture::matched_texture_level`: past the style image's own at the frame's size,
-    /// `texture::LEVEL_OVER_STYLE` times), so a sharp painting gives fine strokes and a smooth one none.
+    /// `texture::LEVEL_OVER_STYLE` times), so a sharp painting gives fine strokes and a smooth
+    /// one none.
     pub texture_level: Option<f32>,
     /// Frames over which style, mask-style and alpha changes cross-fade; 0: at once.
     pub transition_frames: u32,
