@@ -210,7 +210,10 @@ def main():
     r.add_argument("--step", type=float, default=1.0, help="scale of the written change (1: the ridge solution)")
     r.add_argument("-o", "--out", type=Path, help="checkpoint to write (for evaluate.py, export.py)")
     args = ap.parse_args()
-    fit(args) if args.command == "fit" else refit(args)
+    if args.command == "fit":
+        fit(args)
+    else:
+        refit(args)
 
 
 if __name__ == "__main__":
