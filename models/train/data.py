@@ -88,3 +88,16 @@ class ContentPool:
 def load_squares(paths, side):
     """Images as a uint8 [N, 3, side, side] tensor (short side to `side`, centre crop)."""
     return torch.stack([to_uint8_tensor(center_square(load_rgb(p), side)) for p in paths])
+
+
+# BT.601 RGB -> YIQ: hue is the angle in the (I, Q) plane
+YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+
+
+def rotate_hue(images, degrees):
+    """[B, 3, H, W] in [0, 1], each image's hue turned by its angle; luma is kept."""
+    yiq = torch.einsum("ij,bjhw->bihw", YIQ, images)
+    t = degrees.deg2rad()[:, None, None]
+    i, q = yiq[:, 1], yiq[:, 2]
+    yiq = torch.stack([yiq[:, 0], t.cos() * i - t.sin() * q, t.sin() * i + t.cos() * q], 1)
+    return torch.einsum("ij,bjhw->bihw", torch.linalg.inv(YIQ), yiq).clamp(0, 1)

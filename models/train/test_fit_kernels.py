@@ -5,7 +5,8 @@
 
 import torch
 
-from fit_kernels import YIQ, head_reads, kernels_from_heads, ridge, rotate_hue
+from data import YIQ, rotate_hue
+from fit_kernels import head_reads, kernels_from_heads, ridge
 from test_calibrate import random_net, styles
 
 

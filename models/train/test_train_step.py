@@ -140,6 +140,33 @@ def test_stop_at_ends_the_run_early_on_the_full_schedule():
     assert lr_at(0, ["--stop-at", "400"])[0] == 100  # never past --iters
 
 
+def test_hue_turned_paintings_take_their_own_statistics():
+    loss_net = random_loss_net()
+    style = 0.2 + 0.6 * torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+
+    def turn(share):
+        args = train.parse_args(["--batch", "4", "--styles-per-batch", "2", "--loss", "balanced", "--no-bf16",
+                                 "--octaves", "2", "--hue-turn", str(share)])
+        cached = [[(torch.zeros(4, m.shape[1]), torch.zeros(4, m.shape[1]))
+                   for m, _ in train.losses.style_stats_of(loss_net, style, args.loss_layers.style)]
+                  for _ in range(2)]
+        turned, stats = train.hue_turned(style, [list(o) for o in cached], args, loss_net,
+                                         torch.Generator().manual_seed(3))
+        return turned, stats, cached, args
+
+    turned, stats, _, args = turn(1)
+    assert (turned - style).abs().amax((1, 2, 3)).min() > 0.05  # every painting turned at a share of 1
+    for octave in range(2):
+        fresh = train.losses.style_stats_of(loss_net, train.losses.downsample(turned, 2 ** octave),
+                                            args.loss_layers.style)
+        for (mean, std), (m, s) in zip(stats[octave], fresh):
+            torch.testing.assert_close(mean, m.repeat_interleave(2, 0))  # two photos per painting
+            torch.testing.assert_close(std, s.repeat_interleave(2, 0))
+    same, same_stats, cached, _ = turn(1e-9)  # none drawn: the batch as it came
+    assert same is style
+    assert all(a is b for o, c in zip(same_stats, cached) for a, b in zip(o, c))
+
+
 if __name__ == "__main__":
     for name, test in list(globals().items()):
         if name.startswith("test_"):

@@ -56,6 +56,9 @@ def parse_args(argv=None):
     ap.add_argument("--style-subset", type=int, default=0, help="train on this many training styles only, "
                     "evenly spread over the list (a probe: can the style path fit a few styles at once?); "
                     "0: all")
+    ap.add_argument("--hue-turn", type=float, default=0.0, help="share of the batch's paintings whose hue is "
+                    "turned by 60-300 degrees (their statistics computed on the fly): paintings the style path "
+                    "has never seen, against its overfitting to the training paintings; 0: off")
     ap.add_argument("--iters", type=int, default=60000, help="train until this iteration")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--styles-per-batch", type=int, help="distinct styles per batch, each painted on "
@@ -129,6 +132,8 @@ def parse_args(argv=None):
         ap.error("--identity-style-sizes must be at least --crop")
     if args.batch % args.styles_per_batch:
         ap.error("--styles-per-batch must divide --batch")
+    if args.hue_turn > 0 and args.upscaled_style_weight > 0:
+        ap.error("--hue-turn: the upscaled style term's statistics are cached for the paintings as they are")
     args.loss_layers = losses.LossLayers.preset(args.loss)
     return args
 
@@ -320,6 +325,29 @@ def pick_device(name):
     return torch.device(name)
 
 
+def hue_turned(style, style_stats, args, loss_net, gen):
+    """Turn the hue of a share (--hue-turn) of the batch's paintings and put their statistics, per
+    octave and layer, in place of the cached ones (rows: one per photo, batch/styles rows each)."""
+    turned = torch.rand(len(style), generator=gen) < args.hue_turn
+    angles = torch.empty(len(style)).uniform_(60, 300, generator=gen)
+    if not turned.any():
+        return style, style_stats
+    share = args.batch // len(style)
+    rows = turned.repeat_interleave(share).to(style.device)
+    style = style.clone()
+    style[turned] = data.rotate_hue(style[turned].cpu(), angles[turned]).to(style.device)
+    with torch.no_grad(), torch.autocast(style.device.type, dtype=torch.bfloat16, enabled=args.bf16):
+        for octave, stats in enumerate(style_stats):
+            fresh = losses.style_stats_of(loss_net, losses.downsample(style[turned], 2 ** octave), args.loss_layers.style)
+            for layer, (m, s) in enumerate(fresh):
+                mean, std = stats[layer]
+                mean, std = mean.clone(), std.clone()
+                mean[rows] = m.float().repeat_interleave(share, 0).to(mean.dtype)
+                std[rows] = s.float().repeat_interleave(share, 0).to(std.dtype)
+                stats[layer] = (mean, std)
+    return style, style_stats
+
+
 def train_step(net, loss_net, content, style, style_stats, args, gen, identity_inputs=None, upscaled_stats=None):
     """One optimisation step's losses (the caller back-propagates). `style_stats`: per octave, per
     style layer, the targets' (mean, std). `identity_inputs`: the identity loss's (own style, photo
@@ -467,6 +495,8 @@ def main(argv=None):
         style = (styles["images"][idx].float() / 255.0).to(device)
         idx = idx.repeat_interleave(args.batch // args.styles_per_batch)
         style_stats = [stats_of(octave, idx, device) for octave in styles["stats"]]
+        if args.hue_turn > 0:
+            style, style_stats = hue_turned(style, style_stats, args, loss_net, gen)
         upscaled_stats = stats_of(upscaled_table, idx, device) if upscaled_table is not None else None
         content = contents.batch(args.batch, args.crop, gen).to(device)
         identity_inputs = identity_pair(contents, content, args, gen) if args.identity_weight > 0 else None
