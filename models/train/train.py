@@ -332,8 +332,8 @@ def hue_turned(style, style_stats, args, loss_net, gen):
     angles = torch.empty(len(style)).uniform_(60, 300, generator=gen)
     if not turned.any():
         return style, style_stats
-    share = args.batch // len(style)
-    rows = turned.repeat_interleave(share).to(style.device)
+    photos_each = args.batch // len(style)
+    rows = turned.repeat_interleave(photos_each).to(style.device)
     style = style.clone()
     style[turned] = data.rotate_hue(style[turned].cpu(), angles[turned]).to(style.device)
     with torch.no_grad(), torch.autocast(style.device.type, dtype=torch.bfloat16, enabled=args.bf16):
@@ -342,8 +342,8 @@ def hue_turned(style, style_stats, args, loss_net, gen):
             for layer, (m, s) in enumerate(fresh):
                 mean, std = stats[layer]
                 mean, std = mean.clone(), std.clone()
-                mean[rows] = m.float().repeat_interleave(share, 0).to(mean.dtype)
-                std[rows] = s.float().repeat_interleave(share, 0).to(std.dtype)
+                mean[rows] = m.float().repeat_interleave(photos_each, 0).to(mean.dtype)
+                std[rows] = s.float().repeat_interleave(photos_each, 0).to(std.dtype)
                 stats[layer] = (mean, std)
     return style, style_stats
 
