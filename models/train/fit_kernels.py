@@ -44,13 +44,9 @@ def head_reads(net, styles):
 
 def kernels_from_heads(net, outputs):
     """The style kernels (`DINNet.kernels_of`'s) made from the heads' outputs."""
-    kernels = []
-    for din, w, b in zip(net.dins(), outputs[0::2], outputs[1::2]):
-        gs = din.gs
-        kernels.append((w.view(-1, din.channels // gs, gs, gs) + torch.eye(gs), b))
+    kernels = [d.kernels_from_heads(w, b) for d, w, b in zip(net.dins(), outputs[0::2], outputs[1::2])]
     if net.cfg.modulated_decoder:
-        scale, shift = outputs[6].chunk(2, dim=1)
-        kernels.append((net.cfg.modulation_bound * torch.tanh(scale), shift))
+        kernels.append(net.modulation_from_head(outputs[6]))
     return kernels
 
 

@@ -390,11 +390,14 @@ class DIN(nn.Module):
 
     def kernels(self, fs):
         """Style features -> (weight [B, G, gs, gs], bias [B, C]); G * gs = C."""
-        b = fs.shape[0]
-        g = self.channels // self.gs
-        dw = self.weight_net(fs).view(b, g, self.gs, self.gs)
-        eye = torch.eye(self.gs, device=fs.device, dtype=fs.dtype)
-        return dw + eye, self.bias_net(fs).view(b, self.channels)
+        return self.kernels_from_heads(self.weight_net(fs), self.bias_net(fs))
+
+    def kernels_from_heads(self, dw, bias):
+        """The kernels from the weight and bias networks' outputs ([B, C * gs, 1, 1] or [B, C * gs],
+        [B, C, ...]): the weight is the identity plus `dw`."""
+        b, g = dw.shape[0], self.channels // self.gs
+        eye = torch.eye(self.gs, device=dw.device, dtype=dw.dtype)
+        return dw.reshape(b, g, self.gs, self.gs) + eye, bias.reshape(b, self.channels)
 
     def forward(self, fc, weight, bias):
         b, c, h, w = fc.shape
@@ -532,9 +535,13 @@ class DINNet(nn.Module):
         path = path or self
         kernels = [d.kernels(levels[t]) for d, t in zip(path.dins(), self.cfg.style_taps)]
         if self.cfg.modulated_decoder:
-            scale, shift = path.modulation_net(levels[-1]).flatten(1).chunk(2, dim=1)
-            kernels.append((self.cfg.modulation_bound * torch.tanh(scale), shift))
+            kernels.append(self.modulation_from_head(path.modulation_net(levels[-1])))
         return kernels
+
+    def modulation_from_head(self, out):
+        """The modulated decoder's (scale, shift) from the modulation network's output."""
+        scale, shift = out.flatten(1).chunk(2, dim=1)
+        return self.cfg.modulation_bound * torch.tanh(scale), shift
 
     @staticmethod
     def style_signal(levels):

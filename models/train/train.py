@@ -340,10 +340,8 @@ def hue_turned(style, style_stats, args, loss_net, gen):
         for octave, stats in enumerate(style_stats):
             fresh = losses.style_stats_of(loss_net, losses.downsample(style[turned], 2 ** octave), args.loss_layers.style)
             for layer, (m, s) in enumerate(fresh):
-                mean, std = stats[layer]
-                mean, std = mean.clone(), std.clone()
-                mean[rows] = m.float().repeat_interleave(photos_each, 0).to(mean.dtype)
-                std[rows] = s.float().repeat_interleave(photos_each, 0).to(std.dtype)
+                mean, std = (t.clone() for t in stats[layer])
+                mean[rows], std[rows] = m.repeat_interleave(photos_each, 0), s.repeat_interleave(photos_each, 0)
                 stats[layer] = (mean, std)
     return style, style_stats
 
