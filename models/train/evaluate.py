@@ -14,6 +14,11 @@ photo itself and Reinhard et al. (2001) colour transfer. Beside the judge's numb
     python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --processing-size 0  # full size
     python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --detail 0  # no detail put back
     python evaluate.py --ckpt runs/din.ckpt --out /tmp/judged --size 512 --texture 0  # as the element paints
+    python evaluate.py --ckpt ../din-mobile.safetensors --out /tmp/judged --dinstyle ../../target/release/dinstyle
+
+`--dinstyle BIN` also judges each exported model as the product paints it: `BIN image` given the
+judge's own photo and style files and the same options, so that the Python twin's numbers can be
+checked against what users get.
 
 The judge's network measures only: it is never a training loss. `--training-loss` adds the
 training's own VGG-16 numbers, which a model trained against them can match without painting.
@@ -24,6 +29,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +133,31 @@ def paint_all(folder, held, paint):
     folder.mkdir(parents=True, exist_ok=True)
     for ci, si, name in held.pairs():
         save_png(paint(ci, si), folder / name)
+
+
+def paint_with_dinstyle(binary, held, folder, options):
+    """Write every pair as the `dinstyle image` binary paints it: one run per style over all the
+    photos, given the very files the judge compares with (the photo squares, and the style square
+    at the photo's size, which the binary scales to its --style-size itself)."""
+    names = [n for _, _, n in held.pairs()]
+    if folder.is_dir() and all((folder / n).exists() for n in names):
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    photos = [held.content_dir / f"{p.stem}.png" for p in held.photo_paths]
+    for si, style_path in enumerate(held.style_paths):
+        style = held.style_dir / f"{style_path.stem}.png"
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            subprocess.run([str(binary), "image", "--quiet", "--style", str(style), "--out-dir", tmp,
+                            *options, *map(str, photos)], check=True, stdout=subprocess.DEVNULL)
+            for ci, photo in enumerate(photos):  # dinstyle names its results <photo>-<style>.png
+                (Path(tmp) / f"{photo.stem}-{style.stem}.png").replace(folder / held.name(ci, si))
+
+
+def dinstyle_options(model, alpha, args):
+    """`dinstyle image` options that paint as this run's settings do."""
+    return ["--model", str(model), "--alpha", f"{alpha:g}", "--style-size", str(args.style_size),
+            "--processing-size", str(args.processing_size), "--detail", f"{args.detail:g}",
+            "--texture", texture_tag(args.texture)]
 
 
 def layout_change(painted, photo, pool=LAYOUT_POOL):
@@ -306,6 +337,8 @@ def main():
     ap.add_argument("--alphas", default="1", help="comma-separated style strengths (default: %(default)s)")
     ap.add_argument("--sheet", action="store_true", help="write the fixed picture sheet of each system")
     ap.add_argument("--training-loss", metavar="LOSS", help="also the training's VGG-16 losses (johnson, adain, balanced)")
+    ap.add_argument("--dinstyle", type=Path, metavar="BIN",
+                    help="also paint each exported (.safetensors) model with this dinstyle binary")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, help="write the table here as JSON")
     args = ap.parse_args()
@@ -319,18 +352,27 @@ def main():
     systems = {"photo": lambda ci, si: held.photos[ci],
                "reinhard": lambda ci, si: torch.from_numpy(reinhard(to_hwc(held.photos[ci]), to_hwc(
                    held.styles[si]))).permute(2, 0, 1)[None].float()}
+    # every system as a function that fills its folder: pair by pair, or by the dinstyle binary
+    painters = {name: lambda folder, paint=paint: paint_all(folder, held, paint) for name, paint in systems.items()}
     nets = {}
     for path in args.ckpt:
         net, it = load_net(path)
         for a in (float(a) for a in args.alphas.split(",")):
             name = f"{path.stem}@{it}" + ("" if a == 1 else f"-alpha{a:g}")
-            systems[name] = lambda ci, si, net=net, a=a: paint_one(net, held, ci, si, a)
+            painters[name] = lambda folder, net=net, a=a: paint_all(
+                folder, held, lambda ci, si: paint_one(net, held, ci, si, a))
             nets[name] = (net, a)
+            if args.dinstyle and path.suffix == ".safetensors":
+                painters[f"{name}-dinstyle"] = lambda folder, path=path, a=a: paint_with_dinstyle(
+                    args.dinstyle, held, folder, dinstyle_options(path.resolve(), a, args))
+            elif args.dinstyle:
+                print(f"--dinstyle: {path} is a training checkpoint, which dinstyle cannot read; "
+                      "judged through Python only", file=sys.stderr)
 
     table = {}
-    for name, paint in systems.items():
+    for name, fill in painters.items():
         folder = args.out / tag / name
-        paint_all(folder, held, paint)
+        fill(folder)
         row = judge(folder, held, args.threads)
         table[name] = {k: row[k] for k in ("style_loss", "ssim", "content_loss", "color_dist")}
         table[name]["layout_change"] = mean_layout_change(folder, held)

@@ -1,11 +1,19 @@
-"""Tests of evaluate.py's blotch measure (no data, no judge needed).
+"""Tests of evaluate.py's blotch measure, painter formulas and dinstyle runs (no data, no judge).
 
     python -m pytest test_evaluate.py      or      python test_evaluate.py
 """
 
+import argparse
+import json
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
 import torch
 
-from evaluate import fine_band_level, layout_change, matching_share, MOST_MATCHED_SHARE, resize, with_detail, with_fine_band
+from evaluate import (dinstyle_options, fine_band_level, layout_change, matching_share, MOST_MATCHED_SHARE,
+                      paint_with_dinstyle, resize, with_detail, with_fine_band)
 from losses import luma
 
 
@@ -74,6 +82,67 @@ def test_texture_auto_reaches_the_level_asked_for():
     assert matching_share(band * 0, detail_band, 0.05) == 0.0  # no band: nothing to add
     flat, noisy = torch.full((1, 3, 64, 64), 0.4), torch.rand(1, 3, 64, 64)
     assert fine_band_level(flat, 16) < 1e-4 < 0.1 < fine_band_level(noisy, 16)
+
+
+# A stand-in for the dinstyle binary: copies each photo to `<photo>-<style>.png` in --out-dir, as
+# `dinstyle image` names its results, and logs its arguments.
+FAKE_DINSTYLE = """#!{python}
+import json, shutil, sys
+from pathlib import Path
+args = sys.argv[1:]
+with open({log!r}, "a") as log:
+    log.write(json.dumps(args) + "\\n")
+style, out = Path(args[args.index("--style") + 1]), Path(args[args.index("--out-dir") + 1])
+for photo in (Path(a) for a in args if a.endswith(".png") and a != str(style)):
+    shutil.copy(photo, out / f"{{photo.stem}}-{{style.stem}}.png")
+"""
+
+
+class TwoByTwo:
+    """Two photos and two styles laid out as evaluate.HeldOut writes them for the judge."""
+
+    def __init__(self, root):
+        self.content_dir, self.style_dir = root / "content-8px", root / "style-8px"
+        self.photo_paths = [Path("data/photo_a.jpg"), Path("data/photo-b.jpg")]  # a '-' in a stem too
+        self.style_paths = [Path("data/style_x.jpg"), Path("data/style_y.jpg")]
+        for folder, paths in ((self.content_dir, self.photo_paths), (self.style_dir, self.style_paths)):
+            folder.mkdir()
+            for i, p in enumerate(paths):
+                (folder / f"{p.stem}.png").write_bytes(f"{p.stem} {i}".encode())
+
+    def name(self, ci, si):
+        return f"{self.photo_paths[ci].stem}__{self.style_paths[si].stem}.png"
+
+    def pairs(self):
+        for si in range(len(self.style_paths)):
+            for ci in range(len(self.photo_paths)):
+                yield ci, si, self.name(ci, si)
+
+
+def test_dinstyle_paints_every_pair_under_the_judges_names():
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        held, log = TwoByTwo(root), root / "calls.jsonl"
+        binary = root / "dinstyle"
+        binary.write_text(FAKE_DINSTYLE.format(python=sys.executable, log=str(log)))
+        binary.chmod(binary.stat().st_mode | stat.S_IEXEC)
+        settings = argparse.Namespace(style_size=256, processing_size=288, detail=0.5, texture="auto")
+        options = dinstyle_options(Path("/m/model.safetensors"), 0.7, settings)
+        folder = root / "painted"
+        paint_with_dinstyle(binary, held, folder, options)
+        written = sorted(p.name for p in folder.iterdir())
+        assert written == sorted(n for _, _, n in held.pairs())  # nothing else left behind
+        for ci, si, name in held.pairs():  # each picture is its own photo's, under its pair's name
+            assert (folder / name).read_bytes() == (held.content_dir / f"{held.photo_paths[ci].stem}.png").read_bytes()
+        calls = [json.loads(line) for line in log.read_text().splitlines()]
+        assert len(calls) == 2  # one run per style
+        first = calls[0]
+        assert first[0] == "image" and first[first.index("--style") + 1] == str(held.style_dir / "style_x.png")
+        for flag, value in (("--model", "/m/model.safetensors"), ("--alpha", "0.7"), ("--style-size", "256"),
+                            ("--processing-size", "288"), ("--detail", "0.5"), ("--texture", "auto")):
+            assert first[first.index(flag) + 1] == value
+        paint_with_dinstyle(binary, held, folder, options)  # a complete folder is not painted again
+        assert len(log.read_text().splitlines()) == 2
 
 
 if __name__ == "__main__":
