@@ -32,7 +32,9 @@ import losses
 import vgg
 from data import rotate_hue
 from evaluate import load_net
+from calibrate import heads
 from train import DEFAULT_DATA, HERE, splits
+
 
 def head_reads(net, styles):
     """What each head of the main style path reads ([S, inputs]) and predicts ([S, outputs])."""
@@ -129,14 +131,13 @@ def ridge(x, r, lam):
 def refit(args):
     parts = [torch.load(f, weights_only=False) for f in args.fits]
     net, it = load_net(args.ckpt)
-    heads = [pn[2] for pn, _ in net.param_nets()]
     count = sum(len(p["idx"]) for p in parts)
     order = torch.randperm(count, generator=torch.Generator().manual_seed(0))
     check, train = order[:int(count * args.check)], order[int(count * args.check):]
     print(f"{count} fitted styles: {len(train)} to regress on, {len(check)} to check; share of the fitted "
           f"change predicted on those (1: all, 0: none, below 0: worse than no change)")
     changes = []
-    for k, head in enumerate(heads):
+    for k in range(len(heads(net))):
         x, pred, fitted = (torch.cat([g[k] for p in parts for g in p[key]]).double() for key in ("pooled", "pred", "fit"))
         r = fitted - pred
         base = (r[check] ** 2).sum()
@@ -149,7 +150,7 @@ def refit(args):
         changes.append(ridge(x, r, args.ridge[-1]))
     if args.out:
         with torch.no_grad():
-            for head, (dw, db) in zip(heads, changes):
+            for head, (dw, db) in zip(heads(net), changes):
                 head.weight.add_((args.step * dw).view_as(head.weight).to(head.weight.dtype))
                 head.bias.add_((args.step * db).to(head.bias.dtype))
         torch.save({"model": net.state_dict(), "iteration": it, "config": net.cfg.to_dict(),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from evaluate import (dinstyle_options, fine_band_level, layout_change, matching_share, MOST_MATCHED_SHARE,
+from evaluate import (HeldOut, dinstyle_options, fine_band_level, layout_change, matching_share, MOST_MATCHED_SHARE,
                       paint_with_dinstyle, resize, with_detail, with_fine_band)
 from losses import luma
 
@@ -98,8 +98,9 @@ for photo in (Path(a) for a in args if a.endswith(".png") and a != str(style)):
 """
 
 
-class TwoByTwo:
-    """Two photos and two styles laid out as evaluate.HeldOut writes them for the judge."""
+class TwoByTwo(HeldOut):
+    """Two photos and two styles laid out as evaluate.HeldOut writes them for the judge (its pair
+    names and order are HeldOut's own)."""
 
     def __init__(self, root):
         self.content_dir, self.style_dir = root / "content-8px", root / "style-8px"
@@ -109,14 +110,6 @@ class TwoByTwo:
             folder.mkdir()
             for i, p in enumerate(paths):
                 (folder / f"{p.stem}.png").write_bytes(f"{p.stem} {i}".encode())
-
-    def name(self, ci, si):
-        return f"{self.photo_paths[ci].stem}__{self.style_paths[si].stem}.png"
-
-    def pairs(self):
-        for si in range(len(self.style_paths)):
-            for ci in range(len(self.photo_paths)):
-                yield ci, si, self.name(ci, si)
 
 
 def test_dinstyle_paints_every_pair_under_the_judges_names():
