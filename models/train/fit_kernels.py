@@ -131,13 +131,14 @@ def ridge(x, r, lam):
 def refit(args):
     parts = [torch.load(f, weights_only=False) for f in args.fits]
     net, it = load_net(args.ckpt)
+    linear_heads = heads(net)
     count = sum(len(p["idx"]) for p in parts)
     order = torch.randperm(count, generator=torch.Generator().manual_seed(0))
     check, train = order[:int(count * args.check)], order[int(count * args.check):]
     print(f"{count} fitted styles: {len(train)} to regress on, {len(check)} to check; share of the fitted "
           f"change predicted on those (1: all, 0: none, below 0: worse than no change)")
     changes = []
-    for k in range(len(heads(net))):
+    for k in range(len(linear_heads)):
         x, pred, fitted = (torch.cat([g[k] for p in parts for g in p[key]]).double() for key in ("pooled", "pred", "fit"))
         r = fitted - pred
         base = (r[check] ** 2).sum()
@@ -150,7 +151,7 @@ def refit(args):
         changes.append(ridge(x, r, args.ridge[-1]))
     if args.out:
         with torch.no_grad():
-            for head, (dw, db) in zip(heads(net), changes):
+            for head, (dw, db) in zip(linear_heads, changes):
                 head.weight.add_((args.step * dw).view_as(head.weight).to(head.weight.dtype))
                 head.bias.add_((args.step * db).to(head.bias.dtype))
         torch.save({"model": net.state_dict(), "iteration": it, "config": net.cfg.to_dict(),
